@@ -1,0 +1,95 @@
+"""The article record every stage after parsing works with."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One article as printed: headline block, byline and body paragraphs.
+
+    ``text`` (paragraphs joined by newlines) is the canonical body: chunk spans and
+    citations are character offsets into it, so it must never be re-derived differently.
+    """
+
+    id: str
+    title: str | None
+    paragraphs: tuple[str, ...]
+    subtitle: str | None = None
+    kicker: str | None = None
+    authors: tuple[str, ...] = ()
+    date: str | None = None  # ISO 8601 (YYYY-MM-DD)
+    source: str | None = None  # paper name, e.g. 聊城日报
+    page: str | None = None
+    url: str | None = None
+    kind: str = "article"  # "article" or "photo" (a captioned news photo)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.paragraphs)
+
+    @property
+    def content_hash(self) -> str:
+        """Changes whenever anything a reader could see changes; used to skip re-ingests."""
+        payload = repr(
+            (self.title, self.subtitle, self.kicker, self.authors, self.date, self.source,
+             self.page, self.url, self.kind, self.paragraphs)
+        )
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["authors"] = list(self.authors)
+        data["paragraphs"] = list(self.paragraphs)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Article:
+        fields = {k: data.get(k) for k in cls.__slots__ if k in data}  # type: ignore[attr-defined]
+        fields["authors"] = tuple(data.get("authors") or ())
+        fields["paragraphs"] = tuple(data.get("paragraphs") or ())
+        return cls(**fields)
+
+
+def derive_article_id(
+    *, source: str | None, date: str | None, title: str | None, body: str = ""
+) -> str:
+    """A stable id from what identifies an article in print.
+
+    Re-ingesting the same page must give the same ids, so only printed facts go in:
+    paper, date and headline (the opening of the body stands in for a missing headline).
+    """
+    key = "\x1f".join([source or "", date or "", title or "", "" if title else body[:80]])
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A run of whole sentences from one article, the unit that is embedded and searched.
+
+    ``start``/``end`` are offsets into ``Article.text`` so ``article.text[start:end] == text``.
+    """
+
+    article_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    title: str | None = None  # carried as context for embedding and lexical search
+
+    @property
+    def id(self) -> str:
+        return f"{self.article_id}:{self.ordinal}"
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkingConfig:
+    """Sizes are in characters; Chinese averages ~0.6 model tokens per character."""
+
+    target: int = 220
+    max_chars: int = 300
+    min_chars: int = 150
+    overlap: int = 1  # whole sentences repeated at the start of the next chunk
