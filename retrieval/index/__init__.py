@@ -1,0 +1,25 @@
+"""The newsqa index: SQLite (articles, chunks, vectors, FTS5 words) + a FAISS cache of vectors.
+
+    with Index.open("/path/to/index", create=True) as index:
+        index.upsert(articles)
+        hits = index.dense_search("聊城今年粮食产量", k=10)
+        article = index.article(hits[0].article_id)
+
+See docs/index.md for the on-disk layout, crash safety and the CLI.
+"""
+
+from .core import Index, passage_text
+from .files import default_index_path
+from .types import Hit, IndexStats, IngestProgress, IngestReport
+from .vectors import VectorConfig
+
+__all__ = [
+    "Hit",
+    "Index",
+    "IndexStats",
+    "IngestProgress",
+    "IngestReport",
+    "VectorConfig",
+    "default_index_path",
+    "passage_text",
+]

@@ -1,0 +1,471 @@
+"""``Index``: the one front door to a newsqa index directory.
+
+Layout of a directory: ``manifest.json`` (what built it), ``newsqa.sqlite`` (+ WAL; the truth:
+articles, chunks, vectors, FTS5 words, generation), ``vectors.faiss`` (a cache of the vectors
+for fast dense search) and ``write.lock`` (single writer).
+
+Writes go batch by batch: chunk and embed OUTSIDE any transaction, then one SQLite transaction
+per batch, then the in-memory FAISS index is updated. The FAISS file is saved (atomically) at
+the end of a call and at most every ``SAVE_INTERVAL`` seconds in between — rewriting a
+million-vector file after every 64 articles would dominate ingest time. A crash between commit
+and save is repaired when the index is next opened, from the vectors stored in SQLite.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+import numpy as np
+
+from ..articles import Article, Chunk, ChunkingConfig
+from ..errors import IndexError_, IndexMismatchError
+from ..normalize import NORMALIZATION, tokenize_for_search, user_dict_fingerprint
+from . import manifest as manifest_mod
+from .files import crash_here, default_index_path, remove_stale_temp_files, writer_lock
+from .manifest import Manifest
+from .store import VECTOR_DTYPE, NewChunk, Store
+from .types import Hit, IndexStats, IngestProgress, IngestReport
+from .vectors import VectorConfig, VectorIndex
+
+if TYPE_CHECKING:
+    from ..embedding import Embedder
+
+T = TypeVar("T")
+SAVE_INTERVAL = 120.0  # seconds between FAISS saves during one long upsert
+EMBED_BATCH = 32
+
+
+def passage_text(chunk: Chunk) -> str:
+    """What is embedded and word-indexed for a chunk: the headline gives every chunk context."""
+    return f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
+
+
+class Index:
+    """An index directory, opened for search and (under a lock, one process at a time) writes.
+
+    Safe to share between threads; a long-running reader sees other processes' ingests before
+    its next search without reopening.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        manifest: Manifest,
+        store: Store,
+        vectors: VectorIndex,
+        embedder: Embedder | None,
+    ) -> None:
+        self.path = directory
+        self.manifest = manifest
+        self._store = store
+        self._vectors = vectors
+        self._embedder = embedder
+        self._lock = threading.RLock()
+        self._data_version = store.data_version()
+        self._chunking = ChunkingConfig(**manifest.chunking)
+        user_dict = manifest.user_dict
+        self._user_dict: str | None = user_dict["path"] if user_dict else None
+
+    # -- opening -----------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        path: str | Path | None = None,
+        *,
+        model: str | None = None,
+        create: bool = False,
+        embedder: Embedder | None = None,
+        user_dict: str | Path | None = None,
+        chunking: ChunkingConfig | None = None,
+        vector_config: VectorConfig | None = None,
+    ) -> Index:
+        """Open the index at ``path`` (default: ``$NEWSQA_INDEX`` or the user data dir).
+
+        ``model`` None → the model the index was built with (or the default when creating).
+        ``embedder`` lets a caller share an already loaded model. ``user_dict``, ``chunking``
+        and ``vector_config`` apply when creating; they are fixed for the life of an index.
+        """
+        directory = Path(path).expanduser() if path is not None else default_index_path()
+        if manifest_mod.exists(directory):
+            manifest = Manifest.load(directory)
+            if manifest.normalization != NORMALIZATION:
+                raise IndexMismatchError(
+                    f"index {directory} was built with search normalisation "
+                    f"{manifest.normalization!r}, this newsqa uses {NORMALIZATION!r}; re-ingest "
+                    "into a new --index directory"
+                )
+            if user_dict is not None:
+                wanted = user_dict_fingerprint(user_dict)
+                if wanted != manifest.user_dict:
+                    recorded = manifest.user_dict["path"] if manifest.user_dict else "none"
+                    raise IndexMismatchError(
+                        f"index {directory} was built with jieba user dictionary {recorded}, "
+                        f"not {wanted['path']} (or that file changed since); re-ingest into a "
+                        "new --index directory to use another dictionary"
+                    )
+            if embedder is None and model is not None and model != manifest.model:
+                embedder = _load_embedder(model, None)
+            if embedder is not None:
+                _check_model(directory, manifest, embedder)
+        elif create:
+            directory.mkdir(parents=True, exist_ok=True)
+            if embedder is None:
+                embedder = _load_embedder(model, None)
+            manifest = _new_manifest(embedder, user_dict, chunking, vector_config)
+            with writer_lock(directory):
+                if not manifest_mod.exists(directory):  # another process may have won the race
+                    Store(directory, create=True).close()
+                    manifest.save(directory)
+            manifest = Manifest.load(directory)
+            _check_model(directory, manifest, embedder)
+        else:
+            raise IndexError_(
+                f"no index at {directory}; create one with `newsqa ingest PATH --index "
+                f"{directory}` (or set NEWSQA_INDEX to the right directory)"
+            )
+        store = Store(directory, create=not (directory / "newsqa.sqlite").exists())
+        config = VectorConfig.from_dict(manifest.vector_index)
+        vectors = VectorIndex.load(directory, manifest.dimension, config)
+        if vectors is None:
+            vectors = VectorIndex(manifest.dimension, config)
+        index = cls(directory, manifest, store, vectors, embedder)
+        index._catch_up_on_open()
+        return index
+
+    def _catch_up_on_open(self) -> None:
+        """Bring the FAISS side level with SQLite; persist the repair if no one else writes."""
+        generation = self._store.generation()
+        if self._vectors.generation == generation and self._vectors.needs_rebuild() is None:
+            return
+        try:
+            with writer_lock(self.path):
+                remove_stale_temp_files(self.path)
+                self._sync_vectors(generation)
+                self._vectors.save(self.path)
+        except IndexError_:
+            # An ingest holds the lock: repair in memory only; that ingest will save the file.
+            self._sync_vectors(generation)
+
+    def _sync_vectors(self, generation: int) -> None:
+        db_ids = self._store.rowids()
+        fetch = self._fetch_vectors
+        if self._vectors.generation > generation:
+            # The file claims a future the database does not have (e.g. the database was
+            # restored from a backup): its ids may be stale, so rebuild from scratch.
+            self._vectors = VectorIndex(self.manifest.dimension, self._vectors.config)
+        self._vectors.sync(db_ids, fetch, generation)
+        kind = self._vectors.needs_rebuild()
+        if kind is not None:
+            self._vectors.rebuild(kind, db_ids, fetch)
+
+    def _fetch_vectors(self, rowids: np.ndarray) -> np.ndarray:
+        return self._store.vectors(rowids, self.manifest.dimension)
+
+    def _refresh(self) -> None:
+        """Pick up commits made by other processes (cheap when there were none)."""
+        version = self._store.data_version()
+        if version == self._data_version:
+            return
+        self._data_version = version
+        generation = self._store.generation()
+        if generation != self._vectors.generation:
+            self._sync_vectors(generation)
+
+    # -- the model ---------------------------------------------------------------------------
+
+    @property
+    def embedder(self) -> Embedder:
+        """The index's model, loaded on first use (stats, lexical search, delete never need it)."""
+        with self._lock:
+            if self._embedder is None:
+                embedder = _load_embedder(self.manifest.model, self.manifest.backend)
+                _check_model(self.path, self.manifest, embedder)
+                self._embedder = embedder
+            return self._embedder
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def upsert(
+        self,
+        articles: Iterable[Article],
+        *,
+        batch_size: int = 64,
+        progress: Callable[[IngestProgress], None] | None = None,
+    ) -> IngestReport:
+        """Add new articles, replace changed ones, skip identical ones (no embedding).
+
+        Each batch of ``batch_size`` articles is committed atomically: after a crash, an
+        article is either completely in every store or not at all.
+        """
+        from ..chunking import chunk_article
+
+        started = time.monotonic()
+        unique: dict[str, Article] = {}
+        for article in articles:
+            unique[article.id] = article  # the last copy of a repeated id wins
+        todo = list(unique.values())
+        report = IngestReport()
+        last_save = time.monotonic()
+        # The thread lock is taken per batch, not for the whole call, so searches from other
+        # threads of this process keep being answered during a long ingest.
+        with writer_lock(self.path):
+            with self._lock:
+                remove_stale_temp_files(self.path)
+                self._refresh()
+            dirty = False
+            for start in range(0, len(todo), max(1, batch_size)):
+                batch = todo[start : start + max(1, batch_size)]
+                known = self._store_call(self._store.content_hashes, [a.id for a in batch])
+                changed = []
+                for article in batch:
+                    previous = known.get(article.id)
+                    if previous == article.content_hash:
+                        report.unchanged.append(article.id)
+                        continue
+                    (report.replaced if previous is not None else report.added).append(article.id)
+                    changed.append(article)
+                if changed:
+                    chunks = [c for a in changed for c in chunk_article(a, self._chunking)]
+                    vectors = self._embed(self.embedder, [passage_text(c) for c in chunks])
+                    new = [
+                        NewChunk(c, " ".join(self._words(passage_text(c))), v)
+                        for c, v in zip(chunks, vectors, strict=True)
+                    ]
+                    with self._lock:
+                        removed, added, generation = self._store.write_batch(changed, new)
+                        crash_here("after-commit")
+                        self._data_version = self._store.data_version()
+                        self._vectors.remove(removed)
+                        self._vectors.add(added, vectors.astype(np.float32))
+                        self._vectors.generation = generation
+                    report.chunks_added += len(added)
+                    report.chunks_removed += len(removed)
+                    dirty = True
+                if dirty and time.monotonic() - last_save > SAVE_INTERVAL:
+                    with self._lock:
+                        self._save_vectors()
+                    dirty, last_save = False, time.monotonic()
+                if progress is not None:
+                    progress(
+                        IngestProgress(
+                            start + len(batch), len(todo), report.chunks_added,
+                            time.monotonic() - started,
+                        )
+                    )
+            if dirty:
+                with self._lock:
+                    self._save_vectors()
+        report.seconds = time.monotonic() - started
+        return report
+
+    def _store_call(self, method: Callable[..., T], *args: object) -> T:
+        with self._lock:
+            return method(*args)
+
+    def _embed(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+        """Vectors rounded to the stored precision, so FAISS holds exactly what SQLite holds."""
+        parts = []
+        for start in range(0, len(texts), EMBED_BATCH * 4):
+            parts.append(
+                embedder.embed_passages(texts[start : start + EMBED_BATCH * 4],
+                                        batch_size=EMBED_BATCH)
+            )
+            crash_here("mid-embedding")
+        if not parts:
+            return np.empty((0, self.manifest.dimension), dtype=VECTOR_DTYPE)
+        return np.concatenate(parts).astype(VECTOR_DTYPE)
+
+    def _words(self, text: str) -> list[str]:
+        return tokenize_for_search(text, user_dict=self._user_dict)
+
+    def _save_vectors(self) -> None:
+        if self._vectors.needs_rebuild() is not None:
+            self._sync_vectors(self._store.generation())
+        self._vectors.save(self.path)
+
+    def delete(self, article_ids: Iterable[str]) -> int:
+        """Delete articles with all their chunks; returns how many existed."""
+        ids = list(dict.fromkeys(article_ids))
+        with self._lock, writer_lock(self.path):
+            self._refresh()
+            deleted, removed, generation = self._store.delete_articles(ids)
+            if deleted:
+                self._data_version = self._store.data_version()
+                self._vectors.remove(removed)
+                self._vectors.generation = generation
+                self._save_vectors()
+        return deleted
+
+    # -- search ------------------------------------------------------------------------------
+
+    def dense_search(
+        self, query: str, k: int = 20, *, date_from: str | None = None,
+        date_to: str | None = None,
+    ) -> list[Hit]:
+        """Chunks nearest to ``query`` by cosine; dates are inclusive ISO bounds."""
+        vectors = self.embedder.embed_queries([query])
+        return self.search_vectors(vectors, k, date_from=date_from, date_to=date_to)[0]
+
+    def search_vectors(
+        self, vectors: np.ndarray, k: int, *, date_from: str | None = None,
+        date_to: str | None = None,
+    ) -> list[list[Hit]]:
+        """Batch dense search with already embedded queries (rows of ``vectors``)."""
+        with self._lock:
+            self._refresh()
+            allowed = None
+            if date_from is not None or date_to is not None:
+                allowed = self._store.rowids(date_from, date_to)
+                if len(allowed) == 0:
+                    return [[] for _ in range(len(vectors))]
+            scores, ids = self._vectors.search(np.atleast_2d(vectors), k, allowed)
+            known = self._store.resolve(i for i in ids.ravel() if i >= 0)
+        results: list[list[Hit]] = []
+        for row_scores, row_ids in zip(scores, ids, strict=True):
+            hits: list[Hit] = []
+            for score, rowid in zip(row_scores, row_ids, strict=True):
+                # A chunk deleted by a concurrent writer after the search is simply skipped.
+                found = known.get(int(rowid))
+                if found is not None:
+                    hits.append(Hit(found[0], found[1], float(score), len(hits) + 1, "dense"))
+            results.append(hits)
+        return results
+
+    def lexical_search(
+        self, query: str, k: int = 20, *, date_from: str | None = None,
+        date_to: str | None = None,
+    ) -> list[Hit]:
+        """BM25 over jieba words of the normalised query (any word may match)."""
+        words = list(dict.fromkeys(self._words(query)))
+        if not words or k <= 0:
+            return []
+        match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+        with self._lock:
+            rows = self._store.lexical(match, k, date_from, date_to)
+        return [
+            Hit(chunk_id, article_id, score, rank, "lexical")
+            for rank, (chunk_id, article_id, score) in enumerate(rows, start=1)
+        ]
+
+    # -- lookups -----------------------------------------------------------------------------
+
+    def article(self, article_id: str) -> Article | None:
+        with self._lock:
+            return self._store.article(article_id)
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        with self._lock:
+            return self._store.chunk(chunk_id)
+
+    def articles(self, *, newest_first: bool = True, limit: int = 20) -> list[Article]:
+        with self._lock:
+            return self._store.articles(newest_first=newest_first, limit=limit)
+
+    # -- health ------------------------------------------------------------------------------
+
+    def stats(self) -> IndexStats:
+        with self._lock:
+            self._refresh()
+            n_articles, n_chunks = self._store.counts()
+            first, last = self._store.date_range()
+            sources = self._store.sources()
+            generation = self._store.generation()
+        m = self.manifest
+        return IndexStats(
+            path=str(self.path), articles=n_articles, chunks=n_chunks, model=m.model,
+            revision=m.revision, dimension=m.dimension, backend=m.backend,
+            vector_index=self._vectors.kind, first_date=first, last_date=last, sources=sources,
+            bytes_on_disk=_bytes_on_disk(self.path), generation=generation,
+        )
+
+    def check(self) -> list[str]:
+        """Problems found, each saying what to do; [] when healthy."""
+        with self._lock:
+            problems = self._store.problems(self.manifest.dimension)
+            generation = self._store.generation()
+            db_ids = self._store.rowids()
+            on_disk = VectorIndex.load(
+                self.path, self.manifest.dimension, self._vectors.config
+            )
+        if on_disk is None:
+            problems.append(
+                f"{self.path / 'vectors.faiss'} is missing or unreadable; open the index "
+                "with no ingest running (e.g. `newsqa check` again) to rebuild it from the database"
+            )
+        else:
+            have = on_disk.ids()
+            missing = np.setdiff1d(db_ids, have)
+            extra = np.setdiff1d(have, db_ids)
+            if on_disk.generation != generation or len(missing):
+                problems.append(
+                    f"vectors.faiss reflects generation {on_disk.generation} but the database "
+                    f"is at {generation} ({len(missing)} chunks missing from it); it is caught up "
+                    "on the next open when no ingest is running"
+                )
+            if on_disk.kind == "flat" and len(extra):
+                problems.append(
+                    f"vectors.faiss holds {len(extra)} vectors of deleted chunks; run "
+                    "`newsqa check` again with no ingest running to repair it"
+                )
+            if len(np.unique(have)) != len(have):
+                problems.append("vectors.faiss holds duplicate ids; delete it to have it rebuilt")
+        return problems
+
+    def close(self) -> None:
+        with self._lock:
+            self._store.close()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _load_embedder(model: str | None, backend: str | None) -> Embedder:
+    from ..embedding import load_embedder
+
+    return load_embedder(model, backend=backend)
+
+
+def _check_model(directory: Path, manifest: Manifest, embedder: Embedder) -> None:
+    info = embedder.info
+    if (info.name, info.revision, info.dimension) != (
+        manifest.model, manifest.revision, manifest.dimension
+    ):
+        raise IndexMismatchError(
+            f"index {directory} was built with model {manifest.model} (revision "
+            f"{manifest.revision[:12]}, {manifest.dimension} dimensions), not {info.name} "
+            f"(revision {info.revision[:12]}, {info.dimension} dimensions); search it with "
+            f"--model {manifest.model}, or re-ingest into a new --index directory to use "
+            f"{info.name}"
+        )
+
+
+def _new_manifest(
+    embedder: Embedder,
+    user_dict: str | Path | None,
+    chunking: ChunkingConfig | None,
+    vector_config: VectorConfig | None,
+) -> Manifest:
+    info = embedder.info
+    return Manifest(
+        model=info.name, revision=info.revision, dimension=info.dimension,
+        query_prompt=info.query_prompt, passage_prompt=info.passage_prompt,
+        backend=info.backend, normalization=NORMALIZATION,
+        chunking=asdict(chunking or ChunkingConfig()),
+        user_dict=user_dict_fingerprint(user_dict) if user_dict is not None else None,
+        vector_index={"metric": "inner-product", "passage": "title\\ntext",
+                      **asdict(vector_config or VectorConfig())},
+    )
+
+
+def _bytes_on_disk(directory: Path) -> int:
+    return sum(p.stat().st_size for p in directory.iterdir() if p.is_file())
+

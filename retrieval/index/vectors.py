@@ -1,0 +1,210 @@
+"""The FAISS side: an id-mapped inner-product index whose ids are SQLite chunk rowids.
+
+Exact search (``IndexFlatIP``) until the index outgrows ``hnsw_threshold`` chunks, then HNSW.
+The file is a cache of vectors stored in SQLite: it records the database generation it reflects,
+and ``sync`` reconciles it with the database by id (adds missing vectors, drops extra ones), which
+is how a file left behind by a crash, or a reader's copy after someone else's ingest, catches up.
+
+HNSW cannot remove vectors; ids that are in the graph but no longer in the database are
+excluded at search time with an ``IDSelector`` and the graph is rebuilt once they exceed
+``REBUILD_DEAD_FRACTION``. Deleted chunks are therefore never returned by either kind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import struct
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from .files import atomic_write, crash_here, write_all
+
+VECTORS_NAME = "vectors.faiss"
+_MAGIC = b"NQVEC001"
+_HEADER = struct.Struct("<8sqQI")  # magic, generation, payload length, crc32(payload)
+REBUILD_DEAD_FRACTION = 0.1
+
+# Two cores are shared by the embedder and FAISS; more threads than cores only adds contention.
+faiss.omp_set_num_threads(max(1, min(os.cpu_count() or 1, 4)))
+
+
+@dataclass(frozen=True, slots=True)
+class VectorConfig:
+    hnsw_threshold: int = 200_000  # chunks; exact search below, HNSW from here on
+    hnsw_m: int = 32
+    ef_construction: int = 80
+    ef_search: int = 128
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VectorConfig:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+class VectorIndex:
+    def __init__(self, dimension: int, config: VectorConfig, *, kind: str = "flat") -> None:
+        self.dimension = dimension
+        self.config = config
+        self.kind = kind
+        self.generation = -1  # database generation this reflects; -1 = none yet
+        self.index = self._empty(kind)
+        self._dead = np.empty(0, dtype=np.int64)  # HNSW only: ids gone from the database
+        self._dead_selector: Any = None
+
+    def _empty(self, kind: str) -> faiss.IndexIDMap2:
+        if kind == "hnsw":
+            inner = faiss.IndexHNSWFlat(
+                self.dimension, self.config.hnsw_m, faiss.METRIC_INNER_PRODUCT
+            )
+            inner.hnsw.efConstruction = self.config.ef_construction
+        else:
+            inner = faiss.IndexFlatIP(self.dimension)
+        index = faiss.IndexIDMap2(inner)
+        self._inner = inner  # the wrapper does not own `inner`: keep it alive alongside
+        return index
+
+    # -- contents ----------------------------------------------------------------------------
+
+    @property
+    def ntotal(self) -> int:
+        return int(self.index.ntotal)
+
+    def ids(self) -> np.ndarray:
+        return faiss.vector_to_array(self.index.id_map).astype(np.int64, copy=False)
+
+    def add(self, ids: np.ndarray | list[int], vectors: np.ndarray) -> None:
+        if len(ids) == 0:
+            return
+        self.index.add_with_ids(
+            np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64)
+        )
+
+    def remove(self, ids: np.ndarray | list[int]) -> None:
+        if len(ids) == 0:
+            return
+        ids = np.asarray(ids, dtype=np.int64)
+        if self.kind == "flat":
+            self.index.remove_ids(faiss.IDSelectorBatch(ids))
+        else:
+            self._set_dead(np.union1d(self._dead, ids))
+
+    def _set_dead(self, dead: np.ndarray) -> None:
+        self._dead = dead
+        self._dead_selector = (
+            faiss.IDSelectorNot(faiss.IDSelectorBatch(dead)) if len(dead) else None
+        )
+
+    @property
+    def live(self) -> int:
+        return self.ntotal - len(self._dead)
+
+    def sync(
+        self, db_ids: np.ndarray, fetch: Callable[[np.ndarray], np.ndarray], generation: int
+    ) -> bool:
+        """Make the contents equal the database's ``db_ids``; True if anything changed."""
+        have = self.ids()
+        missing = np.setdiff1d(db_ids, have, assume_unique=True)
+        extra = np.setdiff1d(have, db_ids, assume_unique=True)
+        changed = bool(len(missing)) or not np.array_equal(extra, self._dead)
+        for start in range(0, len(missing), 20_000):  # bounded memory while catching up
+            part = missing[start : start + 20_000]
+            self.add(part, fetch(part))
+        if self.kind == "flat":
+            self.remove(extra)
+        else:
+            self._set_dead(extra)
+        self.generation = generation
+        return changed
+
+    def needs_rebuild(self) -> str | None:
+        """The kind this index should be rebuilt as, or None when it is fine as it is."""
+        if self.kind == "flat" and self.live >= self.config.hnsw_threshold:
+            return "hnsw"
+        if self.kind == "hnsw" and len(self._dead) > REBUILD_DEAD_FRACTION * max(self.ntotal, 1):
+            return "hnsw"
+        return None
+
+    def rebuild(
+        self, kind: str, db_ids: np.ndarray, fetch: Callable[[np.ndarray], np.ndarray]
+    ) -> None:
+        self.kind = kind
+        self.index = self._empty(kind)
+        self._set_dead(np.empty(0, dtype=np.int64))
+        self.sync(db_ids, fetch, self.generation)
+
+    # -- search ------------------------------------------------------------------------------
+
+    def search(
+        self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` (scores, ids) per query row; ids are -1 where fewer exist.
+
+        ``allowed`` restricts the search to those ids (date filters).
+        """
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        selector: Any = self._dead_selector
+        if allowed is not None:
+            if self.kind == "hnsw" and len(self._dead):
+                allowed = np.setdiff1d(allowed, self._dead)
+            selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
+        if self.kind == "hnsw":
+            params: Any = faiss.SearchParametersHNSW(efSearch=max(self.config.ef_search, k))
+            if selector is not None:
+                params.sel = selector
+        else:
+            params = faiss.SearchParameters(sel=selector) if selector is not None else None
+        if self.ntotal == 0 or k <= 0:
+            return (
+                np.zeros((len(queries), max(k, 0)), dtype=np.float32),
+                np.full((len(queries), max(k, 0)), -1, dtype=np.int64),
+            )
+        return self.index.search(queries, k, params=params)
+
+    # -- persistence -------------------------------------------------------------------------
+
+    def save(self, directory: Path) -> None:
+        payload = faiss.serialize_index(self.index)  # uint8 numpy array
+        header = _HEADER.pack(_MAGIC, self.generation, payload.nbytes, zlib.crc32(payload))
+
+        def write(fd: int) -> None:
+            write_all(fd, header)
+            half = payload.nbytes // 2
+            write_all(fd, memoryview(payload)[:half])
+            crash_here("mid-faiss-save")  # test hook: a torn temp file must not matter
+            write_all(fd, memoryview(payload)[half:])
+
+        atomic_write(directory / VECTORS_NAME, write)
+
+    @classmethod
+    def load(cls, directory: Path, dimension: int, config: VectorConfig) -> VectorIndex | None:
+        """The saved index, or None when it is missing, torn, corrupt or of another dimension
+        (the caller then rebuilds it from the database)."""
+        path = directory / VECTORS_NAME
+        try:
+            with open(path, "rb") as f:
+                head = f.read(_HEADER.size)
+                if len(head) != _HEADER.size:
+                    return None
+                magic, generation, length, crc = _HEADER.unpack(head)
+                payload = np.fromfile(f, dtype=np.uint8)
+        except OSError:
+            return None
+        if magic != _MAGIC or payload.nbytes != length or zlib.crc32(payload) != crc:
+            return None
+        index: Any = None
+        with contextlib.suppress(RuntimeError):
+            index = faiss.deserialize_index(payload)
+        if index is None or index.d != dimension or not isinstance(index, faiss.IndexIDMap2):
+            return None
+        inner = faiss.downcast_index(index.index)
+        kind = "hnsw" if isinstance(inner, faiss.IndexHNSW) else "flat"
+        loaded = cls(dimension, config, kind=kind)
+        loaded.index, loaded._inner = index, inner
+        loaded.generation = generation
+        return loaded
