@@ -1,0 +1,226 @@
+"""``newsqa ingest | delete | list | stats | check``: build and look after an index."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ..errors import InputError, NewsqaError
+from . import main
+
+if TYPE_CHECKING:
+    from ..articles import Article
+    from ..index import Index, IngestProgress
+
+INDEX_HELP = (
+    "Index directory. Default: $NEWSQA_INDEX, else the per-user data directory "
+    "(e.g. ~/.local/share/newsqa/index on Linux)."
+)
+index_option = click.option(
+    "--index", "index_dir", type=click.Path(file_okay=False, path_type=Path), help=INDEX_HELP
+)
+
+
+def _open(index_dir: Path | None, **kwargs: Any) -> Index:
+    from ..index import Index
+
+    return Index.open(index_dir, **kwargs)
+
+
+@dataclass
+class _Inputs:
+    articles: list[Article] = field(default_factory=list)
+    files: int = 0
+    rejected: list[str] = field(default_factory=list)  # one message per file, naming it
+
+
+def _read_inputs(
+    paths: tuple[Path, ...], fmt: str, date: str | None, source: str | None
+) -> _Inputs:
+    """Parse every input before anything is written, so one bad file cannot half-ingest."""
+    from ..sources import load_path
+
+    inputs = _Inputs()
+    for path in paths:
+        try:
+            files = load_path(path, format=fmt, date=date, source=source)
+        except InputError as exc:
+            inputs.rejected.append(str(exc))
+            continue
+        for source_file in files:
+            if not source_file.articles:
+                inputs.rejected.append(f"{source_file.path}: no articles found")
+                continue
+            inputs.files += 1
+            inputs.articles.extend(source_file.articles)
+    return inputs
+
+
+class _Progress:
+    """tqdm bar on a terminal, one plain line per batch otherwise (logs, CI), nothing if quiet."""
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bar: Any = None
+        if not quiet and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="article", desc="ingest", file=sys.stderr)
+
+    def __call__(self, p: IngestProgress) -> None:
+        if self.quiet:
+            return
+        chunk_rate = p.chunks_done / p.elapsed if p.elapsed > 0 else 0.0
+        if self.bar is not None:
+            self.bar.update(p.articles_done - self.bar.n)
+            self.bar.set_postfix(chunks=p.chunks_done, chunks_per_s=f"{chunk_rate:.1f}")
+            return
+        rate = p.articles_done / p.elapsed if p.elapsed > 0 else 0.0
+        eta = (p.articles_total - p.articles_done) / rate if rate > 0 else 0.0
+        click.echo(
+            f"ingest: {p.articles_done}/{p.articles_total} articles, {p.chunks_done} chunks, "
+            f"{rate:.1f} articles/s, {chunk_rate:.1f} chunks/s, ETA {eta:.0f}s",
+            err=True,
+        )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@index_option
+@click.option("--format", "fmt", default="auto", show_default=True,
+              help="Input format of the files (see `newsqa parse --help`); auto detects it.")
+@click.option("--date", help="Publication date (YYYY-MM-DD) for articles whose file has none.")
+@click.option("--source", help="Paper name (e.g. 聊城日报) for articles whose file has none.")
+@click.option("--model", help="Embedding model for a NEW index; an existing index must match it.")
+@click.option("--user-dict", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="jieba user dictionary for a NEW index (recorded; also used for queries).")
+@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(1),
+              help="Articles per committed batch.")
+@click.option("--skip-bad", is_flag=True,
+              help="Ingest the good files even if some are rejected (exit status is still 2).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output, only the summary line.")
+def ingest(
+    paths: tuple[Path, ...], index_dir: Path | None, fmt: str, date: str | None,
+    source: str | None, model: str | None, user_dict: Path | None, batch_size: int,
+    skip_bad: bool, quiet: bool,
+) -> None:
+    """Add articles from PATHS (files or folders) to the index; unchanged ones are skipped.
+
+    All files are read and checked first: if any is rejected nothing is written, unless
+    --skip-bad is given.
+    """
+    inputs = _read_inputs(paths, fmt, date, source)
+    for message in inputs.rejected:
+        click.echo(f"rejected: {message}", err=True)
+    if inputs.rejected and not skip_bad:
+        raise InputError(
+            f"{len(inputs.rejected)} of {len(inputs.rejected) + inputs.files} input files "
+            "rejected, nothing was ingested; fix them or pass --skip-bad to ingest the rest"
+        )
+    with _open(index_dir, model=model, create=True, user_dict=user_dict) as index:
+        progress = _Progress(len(inputs.articles), quiet)
+        try:
+            report = index.upsert(inputs.articles, batch_size=batch_size, progress=progress)
+        finally:
+            progress.close()
+        where = index.path
+    rate = report.chunks_added / report.seconds if report.seconds > 0 else 0.0
+    click.echo(
+        f"{where}: {len(report.added)} added, {len(report.replaced)} replaced, "
+        f"{len(report.unchanged)} unchanged, {len(inputs.rejected)} files rejected; "
+        f"{report.chunks_added} chunks in {report.seconds:.1f}s ({rate:.1f} chunks/s)"
+    )
+    if inputs.rejected:
+        sys.exit(InputError.exit_code)
+
+
+@main.command()
+@click.argument("article_ids", nargs=-1, required=True)
+@index_option
+def delete(article_ids: tuple[str, ...], index_dir: Path | None) -> None:
+    """Delete articles (ids as shown by `newsqa list`) with all their chunks.
+
+    If any id is unknown nothing is deleted.
+    """
+    with _open(index_dir) as index:
+        unknown = [a for a in dict.fromkeys(article_ids) if index.article(a) is None]
+        if unknown:
+            raise InputError(
+                f"not in index {index.path}: {', '.join(unknown)}; nothing was deleted "
+                "(see `newsqa list` for ids)"
+            )
+        deleted = index.delete(article_ids)
+        click.echo(f"{index.path}: deleted {deleted} articles")
+
+
+@main.command(name="list")
+@index_option
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1),
+              help="How many articles to show.")
+@click.option("--oldest-first", is_flag=True, help="Oldest first instead of newest first.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def list_articles(index_dir: Path | None, limit: int, oldest_first: bool, as_json: bool) -> None:
+    """List articles: id, date, paper and headline."""
+    with _open(index_dir) as index:
+        for article in index.articles(newest_first=not oldest_first, limit=limit):
+            if as_json:
+                row = {"id": article.id, "date": article.date, "source": article.source,
+                       "title": article.title, "authors": list(article.authors)}
+                click.echo(json.dumps(row, ensure_ascii=False))
+            else:
+                click.echo(
+                    f"{article.id}  {article.date or '----------'}  {article.source or '-'}  "
+                    f"{article.title or article.text[:30]}"
+                )
+
+
+@main.command()
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+def stats(index_dir: Path | None, as_json: bool) -> None:
+    """Size, date range, papers and model of the index."""
+    with _open(index_dir) as index:
+        s = index.stats()
+    if as_json:
+        click.echo(json.dumps(s.to_dict(), ensure_ascii=False, indent=2))
+        return
+    sources = ", ".join(f"{name or '(unknown)'} {n}" for name, n in s.sources.items()) or "-"
+    click.echo(
+        f"index       {s.path}\n"
+        f"articles    {s.articles}\n"
+        f"chunks      {s.chunks}\n"
+        f"dates       {s.first_date or '-'} … {s.last_date or '-'}\n"
+        f"sources     {sources}\n"
+        f"model       {s.model} (revision {s.revision[:12]}, {s.dimension} dims, {s.backend})\n"
+        f"vectors     {s.vector_index}\n"
+        f"on disk     {s.bytes_on_disk / 1e6:.1f} MB"
+    )
+
+
+class UnhealthyIndex(NewsqaError):
+    """Raised by `newsqa check` when problems were found (they are printed first)."""
+
+    exit_code = 1
+
+
+@main.command()
+@index_option
+def check(index_dir: Path | None) -> None:
+    """Verify the index: manifest, SQLite, full-text and vector stores agree."""
+    with _open(index_dir) as index:
+        problems = index.check()
+        s = index.stats()
+    for problem in problems:
+        click.echo(f"problem: {problem}")
+    if problems:
+        raise UnhealthyIndex(f"index {s.path} has {len(problems)} problem(s), listed above")
+    click.echo(f"ok: {s.path} ({s.articles} articles, {s.chunks} chunks) is consistent")
