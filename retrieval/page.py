@@ -1,0 +1,505 @@
+"""Split the extracted text of a printed newspaper page into articles.
+
+The text is what a PDF/OCR tool gives for a typeset page: lines cut at the column width,
+blank lines at column breaks as well as between paragraphs, layout spaces, and the page's
+stories one after another with their headlines either before or after the body. The
+rules are documented in docs/page-format.md; in short:
+
+1. Every line is classified: byline box, subtitle ("——…"), headline candidate, body text.
+   A headline candidate is a short run of lines without sentence punctuation that starts
+   after a finished sentence; it is accepted when the context says a story starts or ends
+   there (a byline, a dateline, a subtitle, a paragraph start, another headline, the end
+   of the page, or a line that cannot belong to the next paragraph's column).
+2. The page's headline order (before or after the body) is read from the page's edges.
+3. Bylines attach to the body that follows them, unless a dateline with its own credit or
+   a headline follows (then they close the previous body, as under a photo caption).
+4. Body lines are rejoined into paragraphs: a paragraph ends at a finished sentence on a
+   line clearly shorter than the column, before a blank line, or before an indented line.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .articles import Article, derive_article_id
+from .bylines import Byline, match_dateline, parse_byline, starts_with_dateline
+from .layout import (
+    SPACES,
+    clean_layout_spacing,
+    display_width,
+    ends_sentence,
+    is_ideograph,
+    join_lines,
+)
+
+__all__ = ["clean_layout_spacing", "looks_like_page", "parse_page"]
+
+_SUBTITLE_RE = re.compile(f"^[{SPACES}]*(?:——|──|--|—|－－)[{SPACES}]*(?=\\S)")
+# Punctuation that never occurs inside a headline but does inside running text.
+_NOT_IN_HEADLINE = re.compile("[。；;]")
+_CLAUSE_MARKS = re.compile("[，、,]")
+_OPEN_END = re.compile("[，、；：,;:（(“‘《—]$")
+# Editorial furniture printed in page margins (责任编辑, 版式, 校对, 第X版 …).
+_FURNITURE_RE = re.compile(
+    f"^[{SPACES}]*(?:责任编辑|责编|美术编辑|美编|版式|版式设计|组版|校对|审读|编辑|值班)"
+    f"[{SPACES}]*[：:]|^[{SPACES}]*第?[{SPACES}]*[0-9０-９A-ZＡ-Ｚ]+[{SPACES}]*版[{SPACES}]*$"
+)
+_PHOTO_CREDIT_RE = re.compile(
+    f"[{SPACES}]*[（(](?P<credit>[^（()）]{{2,40}}?(?:摄|摄影|文/图|文／图))[）)]$"
+)
+_MAX_HEADLINE_LINES = 3
+_MAX_HEADLINE_CHARS = 48
+_MIN_IDEOGRAPHS = 10  # below this a "page" has nothing an article could be made of
+
+
+@dataclass(slots=True)
+class _Line:
+    number: int  # 1-based line number in the input, for diagnostics
+    raw: str  # right-stripped, layout spaces kept
+    blank_before: bool
+    indented: bool  # leading spaces: an extraction that kept the paragraph indent
+    width: int  # display width as printed, spaces included (the column fill)
+    kind: str = "text"  # text | box | subtitle | head | furniture
+    byline: Byline | None = None
+    blank_after: bool = False
+
+    @property
+    def text(self) -> str:
+        return self.raw.strip(SPACES)
+
+
+@dataclass(slots=True)
+class _Unit:
+    kind: str  # text | box | head
+    lines: list[_Line] = field(default_factory=list)
+    byline: Byline | None = None
+
+
+@dataclass(slots=True)
+class _Story:
+    body: _Unit
+    head: list[_Unit] = field(default_factory=list)  # head units: kicker?, title, subtitle?
+    boxes: list[tuple[Byline, bool]] = field(default_factory=list)  # (byline, after_body)
+
+
+# --------------------------------------------------------------------------- lines
+
+
+def _read_lines(text: str) -> list[_Line]:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
+    lines: list[_Line] = []
+    blank = True
+    for number, raw in enumerate(text.split("\n"), start=1):
+        raw = raw.rstrip(SPACES)
+        if not raw.strip(SPACES):
+            blank = True
+            if lines:
+                lines[-1].blank_after = True
+            continue
+        stripped = raw.lstrip(SPACES)
+        lines.append(_Line(
+            number=number, raw=raw, blank_before=blank,
+            indented=display_width(raw[: len(raw) - len(stripped)]) >= 2,
+            width=display_width(raw),
+        ))
+        blank = False
+    if lines:
+        lines[-1].blank_after = True
+    return lines
+
+
+def _column_width(widths: Iterable[int]) -> float:
+    """The column fill: the typical width of lines that are cut mid-sentence."""
+    values = sorted(widths)
+    if not values:
+        return 0.0
+    return float(values[min(len(values) - 1, int(len(values) * 0.75))])
+
+
+def _local_column(lines: list[_Line], index: int, *, direction: int, span: int = 6) -> float:
+    """Column width around ``lines[index]``, looking at up to ``span`` body lines one way."""
+    widths: list[int] = []
+    i = index
+    while 0 <= i < len(lines) and len(widths) < span:
+        line = lines[i]
+        if line.kind in ("box", "subtitle", "head", "furniture"):
+            break
+        if not ends_sentence(line.text):
+            widths.append(line.width)
+        i += direction
+    return _column_width(widths)
+
+
+def _headlike(line: _Line) -> bool:
+    text = line.text
+    if line.kind != "text" or starts_with_dateline(text):
+        return False
+    if _NOT_IN_HEADLINE.search(text) or _OPEN_END.search(text):
+        return False
+    if ends_sentence(text) and not re.search("[！？!?]$", text):
+        return False
+    return len(text) <= _MAX_HEADLINE_CHARS
+
+
+def _classify(lines: list[_Line]) -> None:
+    """Mark furniture, byline boxes and subtitles; headlines are found afterwards."""
+    for i, line in enumerate(lines):
+        text = line.text
+        if _FURNITURE_RE.search(text):
+            line.kind = "furniture"
+            continue
+        byline = parse_byline(text)
+        if byline is not None:
+            line.kind, line.byline = "box", byline
+            continue
+        if _SUBTITLE_RE.match(text) and not _NOT_IN_HEADLINE.search(text) and i > 0:
+            # A "——" line is a subtitle only right under a headline-like run that follows
+            # a finished sentence; in running text a dash can also start a line.
+            j = i - 1
+            while j >= 0 and i - j <= _MAX_HEADLINE_LINES and lines[j].kind == "text" \
+                    and _headlike(lines[j]) and not _is_closed(lines, j):
+                j -= 1
+            if j >= 0 and (lines[j].kind == "box" or (
+                    lines[j].kind == "text" and _headlike(lines[j]) and _is_closed(lines, j))):
+                line.kind = "subtitle"
+
+
+def _is_closed(lines: list[_Line], i: int) -> bool:
+    """True when a new story element may start at line ``i`` (nothing is left open)."""
+    if i == 0:
+        return True
+    prev = lines[i - 1]
+    return prev.kind in ("box", "subtitle", "head", "furniture") or ends_sentence(prev.text)
+
+
+def _starts_paragraph(lines: list[_Line], i: int) -> bool:
+    """Does line ``i`` look like the first line of a paragraph (indented or short)?"""
+    line = lines[i]
+    if line.indented or starts_with_dateline(line.text):
+        return True
+    column = _local_column(lines, i + 1, direction=1)
+    if column == 0:
+        return True
+    # A typeset first line is two cells short of the column (extraction drops the
+    # indent); a one-line paragraph is shorter still.
+    return line.width <= column - 3
+
+
+def _find_headlines(lines: list[_Line]) -> None:
+    """Mark accepted headline runs (kind "head"), deciding from the end of the page back."""
+    runs: list[tuple[int, int]] = []
+    i = 0
+    while i < len(lines):
+        # A run may also start right after another run: a kicker above its headline.
+        after_run = bool(runs) and runs[-1][1] == i and lines[i].blank_before
+        if lines[i].kind == "text" and (_is_closed(lines, i) or after_run) \
+                and _headlike(lines[i]):
+            j = i + 1
+            while (j < len(lines) and j - i < _MAX_HEADLINE_LINES and not lines[j].blank_before
+                   and _headlike(lines[j])):
+                j += 1
+            runs.append((i, j))
+            i = j
+        else:
+            i += 1
+    for start, stop in reversed(runs):
+        if _accept_headline(lines, start, stop):
+            for line in lines[start:stop]:
+                line.kind = "head"
+
+
+def _accept_headline(lines: list[_Line], start: int, stop: int) -> bool:
+    run = lines[start:stop]
+    text = "".join(line.text for line in run)
+    if sum(1 for ch in text if is_ideograph(ch)) < 2:
+        return False
+    if stop >= len(lines):
+        return not _CLAUSE_MARKS.search(text) and len(run) <= 2 and start > 0
+    nxt = lines[stop]
+    if nxt.kind in ("box", "subtitle") or starts_with_dateline(nxt.text):
+        return True
+    if nxt.kind == "head":
+        # A kicker: a short line directly above an accepted headline.
+        return not _CLAUSE_MARKS.search(text) and len(run) == 1
+    if _CLAUSE_MARKS.search(text) or ends_sentence(text):
+        return False
+    if _word_across(run[-1].text, nxt.text):
+        return False  # "…扶持体" + "系。…": a word runs on into the next line
+    if run[0].indented and not nxt.indented:
+        return False  # an indented first line followed by its unindented continuation
+    # The run is a fragment of the next paragraph when it fits that paragraph's column
+    # and the next line continues (full width) rather than opening a new paragraph.
+    column = _local_column(lines, stop, direction=1)
+    fits_column = all(line.width <= column + 2 for line in run)
+    if fits_column and not _starts_paragraph(lines, stop):
+        return False
+    return not (fits_column and not (nxt.blank_before or run[0].blank_before))
+
+
+def _word_across(left: str, right: str) -> bool:
+    """True when a dictionary word spans the break between ``left`` and ``right``.
+
+    A headline ends at a word boundary; a line cut at the column width often does not.
+    jieba is loaded only when a page has such an ambiguous line.
+    """
+    tail, head = left.strip(SPACES)[-4:], right.strip(SPACES)[:4]
+    if not (tail and head and is_ideograph(tail[-1]) and is_ideograph(head[0])):
+        return False
+    import jieba  # a 1 s dictionary load, so only when needed
+
+    jieba.setLogLevel(60)
+    offset = 0
+    for word in jieba.cut(tail + head, HMM=False):
+        if offset < len(tail) < offset + len(word):
+            return True
+        offset += len(word)
+    return False
+
+
+# --------------------------------------------------------------------------- units
+
+
+def _units(lines: list[_Line]) -> list[_Unit]:
+    units: list[_Unit] = []
+    for line in lines:
+        if line.kind == "furniture":
+            continue
+        if line.kind == "box":
+            if units and units[-1].kind == "box" and not line.blank_before:
+                prev = units[-1].byline
+                assert prev is not None and line.byline is not None
+                units[-1].byline = Byline(
+                    tuple(dict.fromkeys(prev.authors + line.byline.authors)),
+                    prev.photo or line.byline.photo,
+                )
+                units[-1].lines.append(line)
+            else:
+                units.append(_Unit("box", [line], line.byline))
+            continue
+        kind = "head" if line.kind in ("head", "subtitle") else "text"
+        new_unit = (
+            not units
+            or units[-1].kind != kind
+            or (kind == "head" and line.kind == "head" and line.blank_before)
+            or (kind == "head" and units[-1].lines[-1].kind == "subtitle")
+            or (kind == "text" and starts_with_dateline(line.text))
+        )
+        if new_unit:
+            units.append(_Unit(kind, [line]))
+        else:
+            units[-1].lines.append(line)
+    return units
+
+
+def _head_groups(units: list[_Unit]) -> list[_Unit | list[_Unit]]:
+    """Gather consecutive head units (kicker, title, subtitle) into one group."""
+    out: list[_Unit | list[_Unit]] = []
+    for unit in units:
+        if unit.kind == "head" and out and isinstance(out[-1], list):
+            out[-1].append(unit)
+        elif unit.kind == "head":
+            out.append([unit])
+        else:
+            out.append(unit)
+    return out
+
+
+def _headlines_first(items: list[_Unit | list[_Unit]]) -> bool:
+    """Read the page's headline order from its edges: a page that opens with a headline
+    prints headlines before their bodies; one that opens with a byline or body and closes
+    with a headline prints them after."""
+    if not items:
+        return True
+    first_head = isinstance(items[0], list)
+    last_head = isinstance(items[-1], list)
+    before = int(first_head) + int(not last_head)
+    after = int(not first_head) + int(last_head)
+    return before >= after
+
+
+def _stories(items: list[_Unit | list[_Unit]], headlines_first: bool) -> list[_Story]:
+    stories: list[_Story] = []
+    index_of: dict[int, int] = {}  # item index -> story index, for text units
+    for k, item in enumerate(items):
+        if isinstance(item, _Unit) and item.kind == "text":
+            index_of[k] = len(stories)
+            stories.append(_Story(body=item))
+
+    def text_story(k: int, step: int) -> int | None:
+        while 0 <= k < len(items):
+            item = items[k]
+            if isinstance(item, list):
+                return None
+            if item.kind == "text":
+                return index_of[k]
+            k += step
+        return None
+
+    for k, item in enumerate(items):
+        if isinstance(item, _Unit) and item.kind == "box":
+            assert item.byline is not None
+            nxt = items[k + 1] if k + 1 < len(items) else None
+            forward = (
+                isinstance(nxt, _Unit) and nxt.kind == "text"
+                and not _dateline_credit(nxt)
+            )
+            target = text_story(k + 1, 1) if forward else text_story(k - 1, -1)
+            if target is None:
+                target = text_story(k - 1, -1) if forward else text_story(k + 1, 1)
+                forward = not forward
+            if target is not None:
+                stories[target].boxes.append((item.byline, not forward))
+    for k, item in enumerate(items):
+        if not isinstance(item, list):
+            continue
+        primary, secondary = (1, -1) if headlines_first else (-1, 1)
+        for step in (primary, secondary):
+            target = text_story(k + step, step)
+            if target is not None and not stories[target].head:
+                stories[target].head = item
+                break
+    return stories
+
+
+def _dateline_credit(unit: _Unit) -> bool:
+    dateline = match_dateline(unit.lines[0].text)
+    return dateline is not None and bool(dateline.authors)
+
+
+# --------------------------------------------------------------------------- paragraphs
+
+
+def _paragraphs(lines: list[_Line]) -> list[list[str]]:
+    column = _column_width(line.width for line in lines if not ends_sentence(line.text))
+    paragraphs: list[list[str]] = []
+    for i, line in enumerate(lines):
+        new = i == 0 or line.indented
+        if not new:
+            prev = lines[i - 1]
+            if ends_sentence(prev.text):
+                short = prev.width <= column - 3
+                new = short or line.blank_before
+        if new:
+            paragraphs.append([line.raw])
+        else:
+            paragraphs[-1].append(line.raw)
+    return paragraphs
+
+
+def _headline_text(units: list[_Unit]) -> tuple[str | None, str | None, str | None]:
+    """(kicker, title, subtitle) of a head group."""
+    subtitle_parts: list[str] = []
+    titles: list[str] = []
+    for unit in units:
+        head_lines = [line.text for line in unit.lines if line.kind == "head"]
+        sub_lines = [line.text for line in unit.lines if line.kind == "subtitle"]
+        if head_lines:
+            titles.append(clean_layout_spacing(" ".join(_join_head(head_lines)),
+                                               keep_phrase_gaps=True))
+        for sub in sub_lines:
+            subtitle_parts.append(clean_layout_spacing(_SUBTITLE_RE.sub("", sub),
+                                                       keep_phrase_gaps=True))
+    title = titles[-1] if titles else None
+    kicker = titles[-2] if len(titles) >= 2 else None
+    subtitle = "".join(subtitle_parts) or None
+    return kicker, title, subtitle
+
+
+def _join_head(lines: list[str]) -> list[str]:
+    # A headline broken over lines continues without a space, like body text.
+    return ["".join(line.strip(SPACES) for line in lines)]
+
+
+def _article(story: _Story, *, source: str | None, date: str | None,
+             page: str | None) -> Article | None:
+    raw_paragraphs = _paragraphs(story.body.lines)
+    if not raw_paragraphs:
+        return None
+    authors: list[str] = []
+    photo = False
+    for byline, _after in story.boxes:
+        authors.extend(byline.authors)
+        photo = photo or byline.photo
+    # The dateline is read before layout spaces are closed up: they separate its names.
+    first = "".join(line.strip(SPACES) for line in raw_paragraphs[0])
+    dateline = match_dateline(first)
+    if dateline is not None:
+        authors.extend(dateline.authors)
+        raw_paragraphs = [[first[dateline.end:]], *raw_paragraphs[1:]]
+    paragraphs = [p for p in (join_lines(lines) for lines in raw_paragraphs) if p]
+    credit = _PHOTO_CREDIT_RE.search(paragraphs[-1]) if paragraphs else None
+    if credit is not None:
+        byline = parse_byline(credit.group("credit"), require_role=False)
+        if byline is not None:
+            authors.extend(byline.authors)
+            photo = True
+            last = paragraphs[-1][: credit.start()].strip(SPACES)
+            paragraphs = paragraphs[:-1] + ([last] if last else [])
+    if not paragraphs:
+        return None
+    kicker, title, subtitle = _headline_text(story.head) if story.head else (None, None, None)
+    body = "\n".join(paragraphs)
+    if title is None and not authors and sum(1 for ch in body if is_ideograph(ch)) < 20:
+        return None
+    trailing_box = any(after for _, after in story.boxes)
+    kind = "photo" if title is None and (photo or trailing_box or len(body) <= 300) else "article"
+    return Article(
+        id=derive_article_id(source=source, date=date, title=title, body=body),
+        title=title,
+        paragraphs=tuple(paragraphs),
+        subtitle=subtitle,
+        kicker=kicker,
+        authors=tuple(dict.fromkeys(authors)),
+        date=date,
+        source=source,
+        page=page,
+        kind=kind,
+    )
+
+
+# --------------------------------------------------------------------------- public
+
+
+def parse_page(text: str, *, source: str | None = None, date: str | None = None,
+               page: str | None = None) -> list[Article]:
+    """Split page text into articles; [] when nothing in it is recognisable as a story."""
+    if sum(1 for ch in text if is_ideograph(ch)) < _MIN_IDEOGRAPHS:
+        return []
+    lines = _read_lines(text)
+    _classify(lines)
+    _find_headlines(lines)
+    items = _head_groups(_units(lines))
+    stories = _stories(items, _headlines_first(items))
+    articles: list[Article] = []
+    for story in stories:
+        article = _article(story, source=source, date=date, page=page)
+        if article is not None:
+            articles.append(article)
+    return articles
+
+
+def looks_like_page(text: str) -> bool:
+    """True for text extracted from a typeset page rather than one clean article.
+
+    A page has many short lines of about the same width that stop mid-sentence (the
+    column width cuts them); a clean article has one long line per paragraph ending in
+    sentence punctuation. Byline boxes and datelines add evidence.
+    """
+    lines = [line for line in _read_lines(text) if sum(is_ideograph(ch) for ch in line.text) >= 2]
+    if len(lines) < 6:
+        return False
+    widths = [line.width for line in lines]
+    column = statistics.median(widths)
+    near_column = sum(1 for w in widths if abs(w - column) <= max(4, column * 0.15)) / len(lines)
+    open_ended = sum(1 for line in lines if not ends_sentence(line.text)) / len(lines)
+    markers = sum(1 for line in lines
+                  if parse_byline(line.text) is not None or starts_with_dateline(line.text))
+    score = 0.0
+    score += 1.0 if column <= 70 else 0.0
+    score += 1.0 if near_column >= 0.5 else 0.0
+    score += 1.0 if open_ended >= 0.5 else 0.0
+    score += 0.5 if markers else 0.0
+    return score >= 3.0

@@ -1,0 +1,189 @@
+"""The page parser against the sample page's answer key, and its rules one by one."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from retrieval.articles import Article, derive_article_id
+from retrieval.layout import ends_sentence
+from retrieval.page import clean_layout_spacing, looks_like_page, parse_page
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = (ROOT / "retrieval" / "data" / "liaocheng-daily-page.txt").read_text(encoding="utf-8")
+KEY = json.loads((ROOT / "tests" / "data" / "liaocheng-daily-page.articles.json")
+                 .read_text(encoding="utf-8"))["articles"]
+CJK_SPACE_CJK = re.compile(r"[\u4e00-\u9fff“”，。、][ \t\u3000]+[\u4e00-\u9fff“”，。、]")
+
+
+@pytest.fixture(scope="module")
+def sample() -> list[Article]:
+    return parse_page(PAGE, source="聊城日报", date="2023-10-09", page="A2")
+
+
+def test_sample_page_has_the_eight_articles_of_the_answer_key(sample: list[Article]) -> None:
+    assert len(sample) == 8
+    assert [a.title for a in sample] == [k["title"] for k in KEY]
+
+
+@pytest.mark.parametrize("index", range(8))
+def test_sample_article_matches_answer_key(sample: list[Article], index: int) -> None:
+    article, key = sample[index], KEY[index]
+    assert article.title == key["title"]
+    assert article.subtitle == key.get("subtitle")
+    assert article.kicker == key.get("kicker")
+    assert article.authors == tuple(key["byline"].split())
+    assert article.text.startswith(key["starts"]), article.text[:40]
+    assert article.text.endswith(key["ends"]), article.text[-40:]
+
+
+def test_photo_caption_without_headline_is_a_photo_credited_to_its_photographer(
+    sample: list[Article],
+) -> None:
+    photo = sample[4]
+    assert photo.kind == "photo" and photo.title is None
+    assert photo.authors == ("许金松",)
+    assert all(a.kind == "article" for i, a in enumerate(sample) if i != 4)
+
+
+def test_dateline_is_stripped_from_the_body_and_credited_as_author(
+    sample: list[Article],
+) -> None:
+    first = sample[0]
+    assert first.text.startswith("10月7日，记者从东昌府区工信局获悉")
+    assert "本报讯" not in first.text and first.authors == ("林金彦",)
+
+
+def test_sample_bodies_have_no_layout_artifacts(sample: list[Article]) -> None:
+    bodies = "\n".join(a.text for a in sample)
+    assert not CJK_SPACE_CJK.search(bodies)
+    for needle in ("投入3000万元", "“双20”", "打响昊泉", "1941年底，8个月大", "9月26日",
+                   "1—8月新发放普惠型小微企业贷款利率为5.02%，在2022年下降0.54个百分点"):
+        assert needle in bodies
+    for article in sample:
+        for paragraph in article.paragraphs:
+            assert "\n" not in paragraph and paragraph == paragraph.strip()
+            # A paragraph never ends mid-sentence: a column break was rejoined.
+            assert ends_sentence(paragraph), paragraph[-20:]
+
+
+def test_sample_column_break_inside_a_sentence_is_rejoined(sample: list[Article]) -> None:
+    # "针对前20" / blank line / "名重点企业" and "学校红色文化长" / blank / "廊后" on the page
+    assert "针对前20名重点企业" in sample[0].text
+    assert "在参观了学校红色文化长廊后，高峰" in sample[2].text
+
+
+def test_ids_derive_from_source_date_and_title(sample: list[Article]) -> None:
+    first = sample[0]
+    assert first.id == derive_article_id(source="聊城日报", date="2023-10-09",
+                                         title=first.title, body=first.text)
+    assert (first.source, first.date, first.page) == ("聊城日报", "2023-10-09", "A2")
+    assert len({a.id for a in sample}) == 8
+
+
+def test_reparsing_the_same_page_gives_the_same_articles(sample: list[Article]) -> None:
+    again = parse_page(PAGE, source="聊城日报", date="2023-10-09", page="A2")
+    assert [a.content_hash for a in again] == [a.content_hash for a in sample]
+
+
+# --------------------------------------------------------------------------- spacing
+
+
+@pytest.mark.parametrize(("printed", "clean"), [
+    ("■ 本 报 记 者 王培源", "■本报记者王培源"),
+    ("在 国 际 市 场 打 响 昊 泉 智 能", "在国际市场打响昊泉智能"),
+    ("今年我们投入 3000 万元，盘活", "今年我们投入3000万元，盘活"),
+    ("紧盯“双 20”企业", "紧盯“双20”企业"),
+    ("10月 8日", "10月8日"),
+    ("“1941 年底，8 个月大", "“1941年底，8个月大"),
+    ("A 股市场", "A股市场"),
+    ("升级到 Windows 11 系统", "升级到Windows 11系统"),
+    ("version  2.0   beta", "version 2.0 beta"),
+    ("全角　空格　也是排版", "全角空格也是排版"),
+    ("投入 ３０００ 万元", "投入３０００万元"),
+])
+def test_layout_spaces_are_removed_and_text_spaces_kept(printed: str, clean: str) -> None:
+    assert clean_layout_spacing(printed) == clean
+
+
+def test_headline_keeps_the_gap_between_two_phrases_but_not_letter_spacing() -> None:
+    from retrieval.layout import clean_layout_spacing as spacing
+
+    assert spacing("链上发力 攀高向强", keep_phrase_gaps=True) == "链上发力 攀高向强"
+    assert spacing("召开 2023 年第六次会议", keep_phrase_gaps=True) == "召开2023年第六次会议"
+    assert spacing("打 响 昊 泉", keep_phrase_gaps=True) == "打响昊泉"
+
+
+# --------------------------------------------------------------------------- format detection
+
+
+CLEAN_ARTICLE = """东昌府区推动工业经济提质增效
+
+10月7日，记者从东昌府区工信局获悉，东昌府区以加力提速工业经济高质量发展为总抓手，瞄准重点抓提升、谋划项目抓技改，全力推动全区工业经济提质增效。
+
+工业是经济发展的“顶梁柱”和“压舱石”。东昌府区坚持产业和行业分析，盯紧骨干企业、重点行业，充分发挥帮包服务队、驻企联络员的作用，密切跟踪重点企业主要指标变动趋势，发现苗头性、趋势性问题及时解决。
+
+东昌府区以工业转型升级推动经济发展提质增效。该区狠抓现有技改项目，重点关注海菲特智能挖掘机项目。
+"""
+
+
+def test_page_text_looks_like_a_page() -> None:
+    assert looks_like_page(PAGE)
+    assert looks_like_page(HEADLINE_FIRST_PAGE)
+
+
+def test_clean_single_article_does_not_look_like_a_page() -> None:
+    assert not looks_like_page(CLEAN_ARTICLE)
+    assert not looks_like_page("# 标题\n\n" + CLEAN_ARTICLE.replace("\n\n", "\n"))
+    assert not looks_like_page("")
+
+
+# --------------------------------------------------------------------------- other layouts
+
+
+HEADLINE_FIRST_PAGE = """新华社发布秋粮收购新举措
+——多地启动最低收购价执行预案
+
+新华社北京１０月８日电（记者 张三 李四）国家粮食
+和物资储备局８日表示，今年秋粮
+收购工作全面展开，各地粮食部门
+已准备充足仓容。
+
+据介绍，今年将继续在主产区启动
+最低收购价执行预案，切实保护种
+粮农民利益。
+
+城区新增三处口袋公园
+
+本报记者 王五 通讯员 赵六
+
+记者从市园林局获悉，今年城区新
+建的三处口袋公园已于近日向市民
+开放，总面积达１２０００平方米。
+
+公园内设置了健身步道、儿童游乐
+区和休憩座椅，受到附近居民欢迎。
+"""
+
+
+def test_headline_before_body_page_is_split_into_its_stories() -> None:
+    articles = parse_page(HEADLINE_FIRST_PAGE, source="测试报")
+    assert [a.title for a in articles] == ["新华社发布秋粮收购新举措", "城区新增三处口袋公园"]
+    first, second = articles
+    assert first.subtitle == "多地启动最低收购价执行预案"
+    assert first.authors == ("张三", "李四")
+    assert first.paragraphs == (
+        "国家粮食和物资储备局８日表示，今年秋粮收购工作全面展开，各地粮食部门已准备充足仓容。",
+        "据介绍，今年将继续在主产区启动最低收购价执行预案，切实保护种粮农民利益。",
+    )
+    assert second.authors == ("王五", "赵六")
+    assert second.text.startswith("记者从市园林局获悉")
+    assert "１２０００平方米" in second.text  # full-width digits stay as printed
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n  ", "hello world\n1234\n", "%%%%\n----\n~~~"])
+def test_empty_or_garbage_text_gives_no_articles(text: str) -> None:
+    assert parse_page(text) == []
