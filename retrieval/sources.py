@@ -1,0 +1,495 @@
+"""Load articles from files: page text, one-article .txt/.md, JSON Lines, HTML, or directories.
+
+Every loader returns finished ``Article`` records (ids, dates, source filled in) or raises
+``InputError`` naming the file (and line) before anything is returned, so a caller that
+indexes the result never indexes half a file. Formats and the bad-input policy are
+documented in docs/sources.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .articles import Article, derive_article_id
+from .bylines import match_dateline, parse_byline
+from .encoding import read_text
+from .errors import InputError
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("auto", "page", "article", "jsonl", "html")
+EXTENSIONS = {
+    ".txt": "text",  # page or article, decided by looking at the text
+    ".md": "text",
+    ".jsonl": "jsonl",
+    ".json": "jsonl",
+    ".html": "html",
+    ".htm": "html",
+}
+_MAX_LISTED_ERRORS = 5
+_NAME_DATE = re.compile(r"(?<!\d)(\d{4})([-_]?)(\d{2})\2(\d{2})(?!\d)")
+_INPUT_DATE = re.compile(r"(\d{4})([-_/]?)(\d{1,2})\2(\d{1,2})")
+_CJK_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
+_HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
+_SETEXT_RULE = re.compile(r"^(=+|-+)\s*$")
+_SUBTITLE_DASH = re.compile(r"^\s*(?:——|──|--|—)\s*(?=\S)")
+_AUTHOR_SEPARATORS = re.compile(r"\s*[;；,，、/|]\s*")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One input file and the articles it held, in file order."""
+
+    path: Path
+    format: str
+    articles: list[Article]
+
+
+def load_path(
+    path: str | Path,
+    *,
+    format: str = "auto",
+    date: str | None = None,
+    source: str | None = None,
+    page: str | None = None,
+) -> list[SourceFile]:
+    """Load a file, or every loadable file under a directory (recursively, sorted).
+
+    ``date``, ``source`` and ``page`` fill in what a record does not say itself; ``date``
+    may be YYYY-MM-DD, YYYY_MM_DD, YYYY/MM/DD or YYYYMMDD and must be a real date.
+    """
+    if format not in FORMATS:
+        raise InputError(f"unknown format {format!r}; use one of: {', '.join(FORMATS)}")
+    fallback_date = parse_date(date, what="--date") if date is not None else None
+    root = Path(path)
+    if root.is_dir():
+        files = _directory_files(root)
+        if not files:
+            kinds = ", ".join(EXTENSIONS)
+            raise InputError(f"no loadable files ({kinds}) in this directory", path=str(root))
+    elif root.exists():
+        files = [root]
+    else:
+        raise InputError("no such file or directory", path=str(root))
+    return [
+        _load_file(file, format=format, date=fallback_date, source=source, page=page)
+        for file in files
+    ]
+
+
+def load_articles(
+    path: str | Path,
+    *,
+    format: str = "auto",
+    date: str | None = None,
+    source: str | None = None,
+    page: str | None = None,
+) -> list[Article]:
+    """All articles of ``load_path`` in one list, file by file."""
+    loaded = load_path(path, format=format, date=date, source=source, page=page)
+    return [article for source_file in loaded for article in source_file.articles]
+
+
+def parse_date(value: str, *, what: str) -> str:
+    """Validate a date given as YYYY-MM-DD (or _ / or no separator, or YYYY年M月D日)."""
+    text = value.strip()
+    m = _INPUT_DATE.fullmatch(text) or _CJK_DATE.fullmatch(text)
+    if m is None and len(text) > 10 and text[10] in "T ":  # an ISO timestamp: keep the day
+        m = _INPUT_DATE.fullmatch(text[:10])
+    if m is not None:
+        year, month, day = (int(g) for g in m.groups() if g not in ("", "-", "_", "/"))
+        try:
+            return dt.date(year, month, day).isoformat()
+        except ValueError:
+            pass
+    raise InputError(
+        f"{what} {value!r} is not a valid date; write it as YYYY-MM-DD, e.g. 2023-10-08"
+    )
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _directory_files(root: Path) -> list[Path]:
+    files: list[Path] = []
+    for file in sorted(root.rglob("*")):
+        relative = file.relative_to(root)
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        if not file.is_file():
+            continue
+        if file.suffix.lower() not in EXTENSIONS:
+            log.debug("skipping %s: not a known source extension", file)
+            continue
+        files.append(file)
+    return files
+
+
+def _load_file(
+    path: Path, *, format: str, date: str | None, source: str | None, page: str | None
+) -> SourceFile:
+    text = read_text(path)
+    kind = format
+    if kind == "auto":
+        kind = EXTENSIONS.get(path.suffix.lower(), "text")
+        if kind == "text":
+            from .page import looks_like_page
+
+            kind = "page" if looks_like_page(text) else "article"
+    defaults = _Defaults(date=date or _date_from_path(path), source=source, page=page)
+    loader: Callable[[str, Path, _Defaults], list[Article]] = _LOADERS[kind]
+    articles = _distinct_ids(loader(text, path, defaults))
+    log.debug("%s: %d articles as %s", path, len(articles), kind)
+    return SourceFile(path=path, format=kind, articles=articles)
+
+
+@dataclass(frozen=True)
+class _Defaults:
+    date: str | None
+    source: str | None
+    page: str | None
+
+
+def _date_from_path(path: Path) -> str | None:
+    """A real date in the file name, else in its directory's name (archives by day)."""
+    for name in (path.stem, path.parent.name):
+        for m in _NAME_DATE.finditer(name):
+            try:
+                return dt.date(int(m[1]), int(m[3]), int(m[4])).isoformat()
+            except ValueError:
+                continue  # eight digits that are not a date, e.g. an issue number
+    return None
+
+
+def _distinct_ids(articles: list[Article]) -> list[Article]:
+    """Suffix repeated ids by order (-2, -3, …): the same headline can appear twice a page."""
+    seen: dict[str, int] = {}
+    result: list[Article] = []
+    for article in articles:
+        count = seen.get(article.id, 0) + 1
+        seen[article.id] = count
+        result.append(
+            article if count == 1 else dataclasses.replace(article, id=f"{article.id}-{count}")
+        )
+    return result
+
+
+# --------------------------------------------------------------------------- page
+
+
+def _load_page(text: str, path: Path, defaults: _Defaults) -> list[Article]:
+    from .page import parse_page
+
+    articles = parse_page(text, source=defaults.source, date=defaults.date, page=defaults.page)
+    if not articles:
+        raise InputError(
+            "no article could be recognised in this page text; if the file holds a single "
+            "article, load it with --format article",
+            path=str(path),
+        )
+    return articles
+
+
+# --------------------------------------------------------------------------- article
+
+
+def _load_article(text: str, path: Path, defaults: _Defaults) -> list[Article]:
+    lines = text.split("\n")
+    index = _next_nonblank(lines, 0)
+    heading = _HEADING.match(lines[index])
+    title = (heading.group(1) if heading else lines[index]).strip()
+    index += 1
+    if index < len(lines) and _SETEXT_RULE.match(lines[index]) and not heading:
+        index += 1
+    subtitle = None
+    authors: tuple[str, ...] = ()
+    index = _next_nonblank(lines, index)
+    if index < len(lines):
+        line = lines[index]
+        sub_heading = _HEADING.match(line)
+        if sub_heading or _SUBTITLE_DASH.match(line):
+            raw = sub_heading.group(1) if sub_heading else line
+            subtitle = _SUBTITLE_DASH.sub("", raw).strip() or None
+            index = _next_nonblank(lines, index + 1)
+    if index < len(lines):
+        byline = parse_byline(lines[index])
+        if byline is not None:
+            authors = byline.authors
+            index += 1
+    paragraphs = _paragraphs(lines[index:])
+    if paragraphs:
+        dateline = match_dateline(paragraphs[0])
+        if dateline is not None:
+            # The dateline credit is metadata, printed before the story proper.
+            authors = authors or dateline.authors
+            rest = paragraphs[0][dateline.end :].strip()
+            paragraphs = ([rest] if rest else []) + paragraphs[1:]
+    if not paragraphs:
+        raise InputError(
+            "found a headline but no body text; an article file holds the headline on its "
+            "first line and the body below it",
+            path=str(path),
+        )
+    return [
+        _article(
+            path,
+            defaults,
+            title=title or None,
+            subtitle=subtitle,
+            authors=authors,
+            paragraphs=paragraphs,
+        )
+    ]
+
+
+def _next_nonblank(lines: list[str], index: int) -> int:
+    while index < len(lines) and not lines[index].strip():
+        index += 1
+    return index
+
+
+def _paragraphs(lines: list[str]) -> list[str]:
+    """Blank lines separate paragraphs; without any, every line is a paragraph."""
+    body = "\n".join(lines).strip()
+    if not body:
+        return []
+    if re.search(r"\n\s*\n", body):
+        blocks = re.split(r"\n\s*\n", body)
+        return [_join_lines(block.split("\n")) for block in blocks if block.strip()]
+    return [line.strip() for line in body.split("\n") if line.strip()]
+
+
+def _join_lines(lines: list[str]) -> str:
+    """Re-join a wrapped paragraph: no space between CJK text, one space between words."""
+    joined = ""
+    for line in (line.strip() for line in lines):
+        if not line:
+            continue
+        if joined and joined[-1].isascii() and line[0].isascii():
+            joined += " "
+        joined += line
+    return joined
+
+
+# --------------------------------------------------------------------------- jsonl
+
+_TEXT_FIELDS = ("text", "body", "content")
+_STRING_FIELDS = ("id", "title", "subtitle", "kicker", "source", "url")
+
+
+def _load_jsonl(text: str, path: Path, defaults: _Defaults) -> list[Article]:
+    articles: list[Article] = []
+    errors: list[tuple[int, str]] = []
+    given_ids: dict[str, int] = {}
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            errors.append((number, f"not valid JSON ({exc.msg} at column {exc.colno})"))
+            continue
+        try:
+            article = _record_article(record, path, defaults)
+        except ValueError as exc:
+            errors.append((number, str(exc)))
+            continue
+        if isinstance(record.get("id"), str):
+            if article.id in given_ids:
+                errors.append(
+                    (number, f"id {article.id!r} is already used on line {given_ids[article.id]}")
+                )
+                continue
+            given_ids[article.id] = number
+        articles.append(article)
+    if errors:
+        raise _jsonl_error(path, errors)
+    if not articles:
+        raise InputError("the file holds no records", path=str(path))
+    return articles
+
+
+def _jsonl_error(path: Path, errors: list[tuple[int, str]]) -> InputError:
+    advice = "fix or remove {} - nothing from this file was loaded"
+    if len(errors) == 1:
+        number, problem = errors[0]
+        return InputError(f"{problem}; {advice.format('that line')}", path=str(path), line=number)
+    listed = "; ".join(f"line {n}: {problem}" for n, problem in errors[:_MAX_LISTED_ERRORS])
+    more = len(errors) - _MAX_LISTED_ERRORS
+    if more > 0:
+        listed += f"; and {more} more"
+    return InputError(
+        f"{len(errors)} bad records - {listed}; {advice.format('these lines')}",
+        path=str(path),
+        line=errors[0][0],
+    )
+
+
+def _record_article(record: Any, path: Path, defaults: _Defaults) -> Article:
+    """Build an Article from one JSON record; ValueError says what is wrong with it."""
+    if not isinstance(record, dict):
+        raise ValueError(f"expected a JSON object, got {type(record).__name__}")
+    paragraphs = _record_paragraphs(record)
+    fields: dict[str, str | None] = {}
+    for name in _STRING_FIELDS:
+        value = record.get(name)
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f'"{name}" must be a string')
+        fields[name] = (value.strip() or None) if isinstance(value, str) else None
+    page = record.get("page")
+    if page is not None and not isinstance(page, str | int):
+        raise ValueError('"page" must be a string or a number')
+    authors = _record_authors(record)
+    date = defaults.date
+    if record.get("date") is not None:
+        if not isinstance(record["date"], str):
+            raise ValueError('"date" must be a string like "2023-10-08"')
+        try:
+            date = parse_date(record["date"], what='"date"')
+        except InputError as exc:
+            raise ValueError(str(exc)) from None
+    source = fields["source"] or defaults.source
+    return Article(
+        id=fields["id"]
+        or derive_article_id(
+            source=source, date=date, title=fields["title"], body="\n".join(paragraphs)
+        ),
+        title=fields["title"],
+        paragraphs=tuple(paragraphs),
+        subtitle=fields["subtitle"],
+        kicker=fields["kicker"],
+        authors=authors,
+        date=date,
+        source=source,
+        page=str(page) if page is not None else defaults.page,
+        url=fields["url"],
+    )
+
+
+def _record_paragraphs(record: dict[str, Any]) -> list[str]:
+    for name in _TEXT_FIELDS:
+        value = record.get(name)
+        if value is None:
+            continue
+        if isinstance(value, str):
+            paragraphs = _paragraphs(value.split("\n"))
+        elif isinstance(value, list) and all(isinstance(p, str) for p in value):
+            paragraphs = [p.strip() for p in value if p.strip()]
+        else:
+            raise ValueError(f'"{name}" must be a string or a list of paragraph strings')
+        if not paragraphs:
+            raise ValueError(f'"{name}" is empty')
+        return paragraphs
+    raise ValueError('no text: a record needs a "text", "body" or "content" field')
+
+
+def _record_authors(record: dict[str, Any]) -> tuple[str, ...]:
+    authors = record.get("authors")
+    if authors is not None:
+        if not isinstance(authors, list) or not all(isinstance(a, str) for a in authors):
+            raise ValueError('"authors" must be a list of names')
+        return tuple(a.strip() for a in authors if a.strip())
+    byline = record.get("byline")
+    if byline is None:
+        return ()
+    if not isinstance(byline, str):
+        raise ValueError('"byline" must be a string such as "本报记者 王培源 通讯员 李子涛"')
+    return split_byline(byline)
+
+
+def split_byline(byline: str) -> tuple[str, ...]:
+    """Names in a byline string: role words dropped ("本报记者 王培源" → 王培源)."""
+    parsed = parse_byline(byline, require_role=False)
+    if parsed is not None:
+        return parsed.authors
+    # Not the Chinese role-and-name shape (e.g. "Jane Doe; John Roe"): split on separators.
+    return tuple(name for name in _AUTHOR_SEPARATORS.split(byline.strip()) if name)
+
+
+# --------------------------------------------------------------------------- html
+
+# Chinese carries more per character than the English the defaults were tuned on: a
+# 100-character news brief is a whole article, not a scrap to replace by a fallback.
+_MIN_EXTRACTED_CHARS = "60"
+
+
+def _load_html(text: str, path: Path, defaults: _Defaults) -> list[Article]:
+    import trafilatura
+    from trafilatura.settings import use_config
+
+    config = use_config()
+    config.set("DEFAULT", "MIN_EXTRACTED_SIZE", _MIN_EXTRACTED_CHARS)
+    doc = trafilatura.bare_extraction(
+        text, with_metadata=True, include_comments=False, include_tables=False, config=config
+    )
+    body = (doc.text or "") if doc is not None else ""
+    title = ((doc.title or "").strip() or None) if doc is not None else None
+    paragraphs = [line.strip() for line in body.split("\n") if line.strip()]
+    if paragraphs and title and paragraphs[0] == title:
+        paragraphs = paragraphs[1:]  # the page's <h1> repeats the headline
+    if doc is None or not paragraphs:
+        raise InputError(
+            "no article text found in this HTML page (is it an index or a login page?)",
+            path=str(path),
+        )
+    date = defaults.date
+    if doc.date:
+        try:
+            date = parse_date(doc.date, what="date")
+        except InputError:
+            log.debug("%s: ignoring unparseable page date %r", path, doc.date)
+    return [
+        _article(
+            path,
+            _Defaults(
+                date=date,
+                source=(doc.sitename or "").strip() or defaults.source,
+                page=defaults.page,
+            ),
+            title=title,
+            authors=split_byline(doc.author) if doc.author else (),
+            paragraphs=paragraphs,
+            url=doc.url,
+        )
+    ]
+
+
+def _article(
+    path: Path,
+    defaults: _Defaults,
+    *,
+    title: str | None,
+    paragraphs: list[str],
+    subtitle: str | None = None,
+    authors: tuple[str, ...] = (),
+    url: str | None = None,
+) -> Article:
+    return Article(
+        id=derive_article_id(
+            source=defaults.source, date=defaults.date, title=title, body="\n".join(paragraphs)
+        ),
+        title=title,
+        paragraphs=tuple(paragraphs),
+        subtitle=subtitle,
+        authors=authors,
+        date=defaults.date,
+        source=defaults.source,
+        page=defaults.page,
+        url=url,
+    )
+
+
+_LOADERS: dict[str, Callable[[str, Path, _Defaults], list[Article]]] = {
+    "page": _load_page,
+    "article": _load_article,
+    "jsonl": _load_jsonl,
+    "html": _load_html,
+}
