@@ -51,7 +51,6 @@ def decode(data: bytes, *, path: str) -> str:
                 f"this is a binary file, not text (NUL byte at offset {nul}); "
                 "give newsqa .txt, .md, .jsonl or .html files",
                 path=path,
-                line=_line_of(data, nul),
             )
         text = _decode_unmarked(data, path)
     text = text.replace("\r\n", "\n").replace("\r", "\n")

@@ -419,6 +419,7 @@ def split_byline(byline: str) -> tuple[str, ...]:
 # Chinese carries more per character than the English the defaults were tuned on: a
 # 100-character news brief is a whole article, not a scrap to replace by a fallback.
 _MIN_EXTRACTED_CHARS = "60"
+_MIN_HTML_BODY_CHARS = 20
 
 
 def _load_html(text: str, path: Path, defaults: _Defaults) -> list[Article]:
@@ -435,7 +436,8 @@ def _load_html(text: str, path: Path, defaults: _Defaults) -> list[Article]:
     paragraphs = [line.strip() for line in body.split("\n") if line.strip()]
     if paragraphs and title and paragraphs[0] == title:
         paragraphs = paragraphs[1:]  # the page's <h1> repeats the headline
-    if doc is None or not paragraphs:
+    # A few words (a lone nav link surviving the fallback extractor) are not an article.
+    if doc is None or sum(len(p) for p in paragraphs) < _MIN_HTML_BODY_CHARS:
         raise InputError(
             "no article text found in this HTML page (is it an index or a login page?)",
             path=str(path),
