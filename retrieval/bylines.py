@@ -37,13 +37,16 @@ _NAME_RE = re.compile(
     r"[\u4e00-\u9fff]{2,4}(?:[·•][\u4e00-\u9fff]{1,8})?|[\u4e00-\u9fff]{1,3}[·•][\u4e00-\u9fff]{1,8}"
 )
 _SEP_RE = re.compile(f"[{SPACES}、，,/]+")
-_PHOTO_SUFFIXES = ("文/图", "文／图", "摄影", "摄", "图")
-_OTHER_SUFFIXES = ("报道", "整理", "文")
+# "摄" credits a photographer only; "文/图" is a reporter who also took the pictures.
+_PHOTO_SUFFIXES = ("摄影", "摄")
+_OTHER_SUFFIXES = ("文/图", "文／图", "图/文", "报道", "整理", "图", "文")
 
 # 本报讯 / 大众日报讯 / 新华社讯, or a 电 dateline: 新华社北京10月8日电, 本报北京１０月８日电.
 _DATELINE_RE = re.compile(
     rf"^{_S}[【\[]?(?P<lead>本报讯|本刊讯|新华社讯|中新社讯|[\u4e00-\u9fff]{{1,6}}报讯"
-    rf"|(?:本报|新华社|中新社|人民日报|[\u4e00-\u9fff]{{2,6}}报)[\u4e00-\u9fff\d{SPACES}]{{0,16}}?电)"
+    rf"|(?:本报|新华社|中新社|人民日报|[\u4e00-\u9fff]{{2,6}}报)[\u4e00-\u9fff{SPACES}]{{0,10}}?"
+    rf"[\d一二三四五六七八九十{SPACES}]{{1,4}}月[\d一二三四五六七八九十{SPACES}]{{1,5}}日{_S}电"
+    rf"|新华社[\u4e00-\u9fff]{{0,8}}电)"
     rf"[】\]]?{_S}(?:[（(](?P<credit>[^（()）]{{0,60}})[）)])?{_S}"
 )
 
@@ -51,7 +54,7 @@ _DATELINE_RE = re.compile(
 @dataclass(frozen=True, slots=True)
 class Byline:
     authors: tuple[str, ...]
-    photo: bool  # the credit is a photographer's ("摄", "摄影", "文/图")
+    photo: bool  # the credit is a photographer's ("摄", "摄影")
 
 
 def parse_byline(text: str, *, require_role: bool = True) -> Byline | None:

@@ -264,7 +264,7 @@ def _word_across(left: str, right: str) -> bool:
 
 def _units(lines: list[_Line]) -> list[_Unit]:
     units: list[_Unit] = []
-    for line in lines:
+    for index, line in enumerate(lines):
         if line.kind == "furniture":
             continue
         if line.kind == "box":
@@ -285,7 +285,7 @@ def _units(lines: list[_Line]) -> list[_Unit]:
             or units[-1].kind != kind
             or (kind == "head" and line.kind == "head" and line.blank_before)
             or (kind == "head" and units[-1].lines[-1].kind == "subtitle")
-            or (kind == "text" and starts_with_dateline(line.text))
+            or (kind == "text" and starts_with_dateline(line.text) and _is_closed(lines, index))
         )
         if new_unit:
             units.append(_Unit(kind, [line]))
@@ -342,9 +342,12 @@ def _stories(items: list[_Unit | list[_Unit]], headlines_first: bool) -> list[_S
         if isinstance(item, _Unit) and item.kind == "box":
             assert item.byline is not None
             nxt = items[k + 1] if k + 1 < len(items) else None
+            prev = items[k - 1] if k > 0 else None
+            # A photographer's credit ("摄") closes the caption above it.
+            closes_caption = item.byline.photo and isinstance(prev, _Unit) and prev.kind == "text"
             forward = (
                 isinstance(nxt, _Unit) and nxt.kind == "text"
-                and not _dateline_credit(nxt)
+                and not _dateline_credit(nxt) and not closes_caption
             )
             target = text_story(k + 1, 1) if forward else text_story(k - 1, -1)
             if target is None:
@@ -361,7 +364,27 @@ def _stories(items: list[_Unit | list[_Unit]], headlines_first: bool) -> list[_S
             if target is not None and not stories[target].head:
                 stories[target].head = item
                 break
-    return stories
+    return [part for story in stories for part in _split_caption(story)]
+
+
+def _split_caption(story: _Story) -> list[_Story]:
+    """Separate a photo caption that follows a headlined story's last paragraph.
+
+    When headlines precede bodies, a caption printed between two stories runs on from the
+    previous body; its photographer's credit ("…摄") after it marks it. The caption is
+    taken to be the last paragraph, the usual length of a caption.
+    """
+    credits = [(byline, after) for byline, after in story.boxes if after and byline.photo]
+    if not story.head or not credits:
+        return [story]
+    paragraphs = _paragraphs(story.body.lines)
+    if len(paragraphs) < 2:
+        return [story]
+    cut = len(story.body.lines) - len(paragraphs[-1])
+    kept = [(b, after) for b, after in story.boxes if (b, after) not in credits]
+    body = _Story(_Unit("text", story.body.lines[:cut]), story.head, kept)
+    caption = _Story(_Unit("text", story.body.lines[cut:]), [], credits)
+    return [body, caption]
 
 
 def _dateline_credit(unit: _Unit) -> bool:
@@ -372,9 +395,9 @@ def _dateline_credit(unit: _Unit) -> bool:
 # --------------------------------------------------------------------------- paragraphs
 
 
-def _paragraphs(lines: list[_Line]) -> list[list[str]]:
+def _paragraphs(lines: list[_Line]) -> list[list[_Line]]:
     column = _column_width(line.width for line in lines if not ends_sentence(line.text))
-    paragraphs: list[list[str]] = []
+    paragraphs: list[list[_Line]] = []
     for i, line in enumerate(lines):
         new = i == 0 or line.indented
         if not new:
@@ -383,9 +406,9 @@ def _paragraphs(lines: list[_Line]) -> list[list[str]]:
                 short = prev.width <= column - 3
                 new = short or line.blank_before
         if new:
-            paragraphs.append([line.raw])
+            paragraphs.append([line])
         else:
-            paragraphs[-1].append(line.raw)
+            paragraphs[-1].append(line)
     return paragraphs
 
 
@@ -396,6 +419,12 @@ def _headline_text(units: list[_Unit]) -> tuple[str | None, str | None, str | No
     for unit in units:
         head_lines = [line.text for line in unit.lines if line.kind == "head"]
         sub_lines = [line.text for line in unit.lines if line.kind == "subtitle"]
+        if len(head_lines) == 2 and display_width(head_lines[0]) + 4 <= display_width(
+                head_lines[1]):
+            # A shorter line directly above the headline is a kicker; a headline broken
+            # over two lines fills its first line.
+            titles.append(clean_layout_spacing(head_lines[0], keep_phrase_gaps=True))
+            head_lines = head_lines[1:]
         if head_lines:
             titles.append(clean_layout_spacing(" ".join(_join_head(head_lines)),
                                                keep_phrase_gaps=True))
@@ -415,7 +444,7 @@ def _join_head(lines: list[str]) -> list[str]:
 
 def _article(story: _Story, *, source: str | None, date: str | None,
              page: str | None) -> Article | None:
-    raw_paragraphs = _paragraphs(story.body.lines)
+    raw_paragraphs = [[line.raw for line in p] for p in _paragraphs(story.body.lines)]
     if not raw_paragraphs:
         return None
     authors: list[str] = []

@@ -1,0 +1,157 @@
+"""Score retrieval.page.parse_page on generated pages.
+
+    python -m bench.page_parser --pages 40 --seed 1
+
+Prints article-count accuracy, title/author/subtitle/kicker accuracy, mean body
+similarity (difflib ratio of the article text), layout-artifact counts, and the same
+per headline order and column width. Articles are matched to the truth in page order
+by best body similarity, so one missed split costs one article, not the rest of the page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import re
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from retrieval.articles import Article
+from retrieval.layout import ends_sentence
+from retrieval.page import parse_page
+
+from .pagegen import PageStyle, generate_pages
+
+_CJK_SPACE_CJK = re.compile(r"[\u4e00-\u9fff“”，。、][ \t\u3000]+[\u4e00-\u9fff“”，。、]")
+
+
+@dataclass
+class Score:
+    pages: int = 0
+    pages_count_ok: int = 0
+    articles: int = 0
+    titles_ok: int = 0
+    authors_ok: int = 0
+    subtitles_ok: int = 0
+    kickers_ok: int = 0
+    kinds_ok: int = 0
+    similarity: list[float] = field(default_factory=list)
+    space_artifacts: int = 0
+    newline_artifacts: int = 0
+
+    def add(self, truth: Sequence[Article], parsed: Sequence[Article]) -> None:
+        self.pages += 1
+        self.pages_count_ok += len(truth) == len(parsed)
+        for expected, got in _match(truth, parsed):
+            self.articles += 1
+            if got is None:
+                self.similarity.append(0.0)
+                continue
+            self.titles_ok += got.title == expected.title
+            self.authors_ok += got.authors == expected.authors
+            self.subtitles_ok += got.subtitle == expected.subtitle
+            self.kickers_ok += got.kicker == expected.kicker
+            self.kinds_ok += got.kind == expected.kind
+            self.similarity.append(difflib.SequenceMatcher(None, expected.text, got.text,
+                                                           autojunk=False).ratio())
+        for article in parsed:
+            self.space_artifacts += len(_CJK_SPACE_CJK.findall(article.text))
+            self.newline_artifacts += sum(not ends_sentence(p) for p in article.paragraphs)
+
+    def rows(self) -> list[tuple[str, str]]:
+        n = max(self.articles, 1)
+        return [
+            ("pages", f"{self.pages}"),
+            ("article count exact (pages)", f"{self.pages_count_ok / max(self.pages, 1):.3f}"),
+            ("articles (truth)", f"{self.articles}"),
+            ("title accuracy", f"{self.titles_ok / n:.3f}"),
+            ("author accuracy", f"{self.authors_ok / n:.3f}"),
+            ("subtitle accuracy", f"{self.subtitles_ok / n:.3f}"),
+            ("kicker accuracy", f"{self.kickers_ok / n:.3f}"),
+            ("kind accuracy", f"{self.kinds_ok / n:.3f}"),
+            ("mean body similarity", f"{sum(self.similarity) / n:.4f}"),
+            ("CJK-space-CJK artifacts", f"{self.space_artifacts}"),
+            ("paragraphs ending mid-sentence", f"{self.newline_artifacts}"),
+        ]
+
+
+def _similarity(a: Article, b: Article) -> float:
+    return difflib.SequenceMatcher(None, a.text, b.text, autojunk=False).ratio()
+
+
+def _match(truth: Sequence[Article], parsed: Sequence[Article]
+           ) -> list[tuple[Article, Article | None]]:
+    """Pair each true article with the parsed one whose body overlaps it most."""
+    pairs: list[tuple[Article, Article | None]] = []
+    used: set[int] = set()
+    for expected in truth:
+        best, best_score = None, 0.3
+        for index, got in enumerate(parsed):
+            if index in used:
+                continue
+            quick = difflib.SequenceMatcher(None, expected.text, got.text, autojunk=False)
+            if quick.real_quick_ratio() < best_score:
+                continue
+            score = quick.ratio()
+            if score > best_score:
+                best, best_score = index, score
+        if best is not None:
+            used.add(best)
+        pairs.append((expected, parsed[best] if best is not None else None))
+    return pairs
+
+
+def _width_band(style: PageStyle) -> str:
+    chars = style.width // 2
+    return "width 12-17" if chars < 18 else "width 18-23" if chars < 24 else "width 24-30"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=40, help="number of generated pages")
+    parser.add_argument("--seed", type=int, default=1, help="random seed for the generator")
+    parser.add_argument("--show-failures", type=int, default=0,
+                        help="print up to N mismatched titles with their page style")
+    args = parser.parse_args(argv)
+
+    pages = generate_pages(args.pages, args.seed)
+    total = Score()
+    groups: dict[str, Score] = defaultdict(Score)
+    failures: list[str] = []
+    started = time.perf_counter()
+    for text, truth, style in pages:
+        parsed = parse_page(text)
+        total.add(truth, parsed)
+        groups["headline before body" if style.headline_first else "headline after body"].add(
+            truth, parsed)
+        groups[_width_band(style)].add(truth, parsed)
+        groups["no blank between paragraphs" if style.paragraph_blank == 0
+               else "blank between paragraphs"].add(truth, parsed)
+        for expected, got in _match(truth, parsed):
+            if got is None or got.title != expected.title or got.authors != expected.authors:
+                failures.append(f"{style}\n  want {expected.title!r} {expected.authors}"
+                                f"\n  got  {got.title if got else None!r} "
+                                f"{got.authors if got else None}")
+    elapsed = time.perf_counter() - started
+
+    print(f"parse_page on {args.pages} generated pages (seed {args.seed}), "
+          f"{elapsed / max(args.pages, 1) * 1000:.1f} ms/page incl. scoring")
+    for label, value in total.rows():
+        print(f"  {label:32s} {value}")
+    print()
+    header = ["group", "pages", "articles", "titles", "authors", "body sim", "count ok"]
+    print("  " + " | ".join(header))
+    for name in sorted(groups):
+        s = groups[name]
+        n = max(s.articles, 1)
+        print(f"  {name:28s} | {s.pages:5d} | {s.articles:8d} | {s.titles_ok / n:.3f} | "
+              f"{s.authors_ok / n:.3f} | {sum(s.similarity) / n:.4f} | "
+              f"{s.pages_count_ok / max(s.pages, 1):.3f}")
+    for failure in failures[: args.show_failures]:
+        print(failure)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,339 @@
+"""Render clean articles as newspaper page text, with the ground truth, to measure the parser.
+
+A generated page imitates what a PDF/OCR extraction of a typeset page gives: lines cut at
+the column width (first lines indented two cells, the indent usually lost), blank lines at
+column breaks that may split a sentence, paragraphs with or without blank lines between
+them, layout spaces around numbers and in letter-spaced lines, headlines before or after
+their bodies, kickers, subtitles, byline boxes, datelines (本报讯 / 新华社…电) and photo
+captions credited after the caption. Everything random comes from the ``rng`` argument,
+so a seed reproduces a page exactly.
+
+Bodies come from the sample page's parsed articles and from CMRC 2018 dev passages
+(CC BY-SA 4.0, ymcui/cmrc2018; read from /work/shared, not copied into the repo), split
+into paragraphs at sentence ends, with synthetic headlines and reporter names.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from retrieval.articles import Article, derive_article_id
+from retrieval.layout import display_width, is_cjk
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_PAGE = ROOT / "retrieval" / "data" / "liaocheng-daily-page.txt"
+CMRC_CONTEXTS = Path("/work/shared/benchmarks/cmrc2018-dev/contexts.jsonl")
+
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+_GIVEN = "伟芳娜秀敏静丽强磊军洋勇艳杰娟涛明超霞平刚桂英华玉兰萍红鹏飞宇晨浩然子轩欣怡梓涵雨泽博文思远嘉琪佳怡志强建国海燕金松旭光培源文轩宏军莘彦凯瑞"
+_PLACES = ("北京", "上海", "济南", "青岛", "聊城", "广州", "成都", "武汉", "西安", "杭州")
+_HEAD_SUFFIXES = ("迎来新进展", "再添新动能", "按下快进键", "跑出加速度", "引发广泛关注",
+                  "的前世今生", "持续升温", "焕发新活力", "开启新篇章", "稳步推进")
+_SUB_PREFIXES = ("记者走访", "聚焦", "探访", "一线观察：", "关于", "透视")
+_KICKERS = ("中国人民银行聊城市分行", "市文化和旅游局", "国家金融监督管理总局聊城监管分局",
+            "市教育局", "本报特别策划", "高质量发展调研行", "新时代新征程新伟业")
+_ORGS = ("本报", "本报", "本报", "新华社")
+
+_SENTENCE = re.compile(r"[^。！？]*[。！？]+[”’」』）]*")
+_FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def _name(rng: random.Random) -> str:
+    return rng.choice(_SURNAMES) + "".join(rng.choice(_GIVEN) for _ in range(rng.choice((1, 2, 2))))
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.findall(text.replace("\n", "")) if s.strip()]
+
+
+def _split_paragraphs(text: str, rng: random.Random, max_chars: int) -> tuple[str, ...]:
+    paragraphs: list[str] = []
+    current = ""
+    total = 0
+    for sentence in _sentences(text):
+        if total + len(sentence) > max_chars and paragraphs:
+            break
+        current += sentence
+        total += len(sentence)
+        if len(current) >= rng.randint(40, 220):
+            paragraphs.append(current)
+            current = ""
+    if current:
+        paragraphs.append(current)
+    return tuple(p for p in paragraphs if p)
+
+
+def _clean_headline(text: str) -> str:
+    text = re.sub(r"[\s()（）\[\]【】,，.。:;；!！?？、\"'“”‘’]", "", text)
+    return text[:16]
+
+
+def sample_articles() -> list[Article]:
+    """The sample page's articles as the parser reads them (they pass the answer key)."""
+    from retrieval.page import parse_page
+
+    return parse_page(SAMPLE_PAGE.read_text(encoding="utf-8"), source="聊城日报")
+
+
+def load_cmrc(limit: int = 400) -> list[dict[str, str]]:
+    rows: list[dict[str, str]] = []
+    with CMRC_CONTEXTS.open(encoding="utf-8") as handle:
+        for line in handle:
+            rows.append(json.loads(line))
+            if len(rows) >= limit:
+                break
+    return rows
+
+
+def make_articles(rng: random.Random, count: int, *, cmrc: Sequence[dict[str, str]],
+                  sample: Sequence[Article]) -> list[Article]:
+    """Clean articles with synthetic headlines, subtitles, kickers, authors and photos."""
+    out: list[Article] = []
+    for _ in range(count):
+        photo = rng.random() < 0.12
+        if sample and rng.random() < 0.3:
+            base = rng.choice(list(sample))
+            paragraphs = base.paragraphs
+            title = base.title or _clean_headline(paragraphs[0][:12]) + rng.choice(_HEAD_SUFFIXES)
+        else:
+            row = rng.choice(list(cmrc))
+            paragraphs = _split_paragraphs(row["text"], rng, max_chars=rng.randint(200, 900))
+            if not paragraphs:
+                continue
+            title = _clean_headline(row["title"]) + rng.choice(_HEAD_SUFFIXES)
+            first = _clean_headline(row["title"])[:6]
+            if rng.random() < 0.15 and len(first) >= 2 and is_cjk(first[-1]):
+                # Two phrases set apart by a space, as on the sample page.
+                title = first + " " + rng.choice(_HEAD_SUFFIXES)
+        if photo:
+            paragraphs = tuple(p[:rng.randint(60, 140)] for p in paragraphs[:2])
+            paragraphs = tuple(_end_sentence(p) for p in paragraphs)
+            out.append(Article(id="", title=None, paragraphs=paragraphs, authors=(_name(rng),),
+                               kind="photo"))
+            continue
+        subtitle = None
+        if rng.random() < 0.25:
+            subtitle = rng.choice(_SUB_PREFIXES) + _clean_headline(paragraphs[0][4:20])
+        kicker = rng.choice(_KICKERS) if rng.random() < 0.15 else None
+        authors = tuple(_name(rng) for _ in range(rng.choice((0, 1, 1, 1, 2))))
+        out.append(Article(id="", title=title, paragraphs=paragraphs, subtitle=subtitle,
+                           kicker=kicker, authors=authors))
+    return out
+
+
+def _end_sentence(text: str) -> str:
+    text = text.rstrip("，、；：,;:“‘（《")
+    return text if re.search(r"[。！？][”’」』）]*$", text) else text + "。"
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+@dataclass(frozen=True, slots=True)
+class PageStyle:
+    headline_first: bool
+    width: int  # column width in cells (two per Chinese character)
+    column_lines: int  # lines per column; a blank line is printed at each column break
+    paragraph_blank: float  # probability of a blank line between paragraphs
+    keep_indent: bool  # the extraction kept the two-cell first-line indent as spaces
+    fullwidth_digits: bool
+    layout_spaces: float  # probability that a line with digits/Latin gets justification spaces
+    letter_spacing: float  # probability that a line is letter-spaced end to end
+
+    @classmethod
+    def random(cls, rng: random.Random) -> PageStyle:
+        return cls(
+            headline_first=rng.random() < 0.5,
+            width=2 * rng.randint(12, 30),
+            column_lines=rng.randint(8, 40),
+            paragraph_blank=rng.choice((0.0, 1.0, 1.0, 0.5)),
+            keep_indent=rng.random() < 0.25,
+            fullwidth_digits=rng.random() < 0.2,
+            layout_spaces=rng.choice((0.0, 0.3, 0.6)),
+            letter_spacing=rng.choice((0.0, 0.02)),
+        )
+
+
+def _wrap(paragraph: str, width: int) -> list[str]:
+    """Cut a paragraph into column lines; the first line is indented two characters."""
+    lines: list[str] = []
+    current, used, limit = "", 0, width - 4
+    for ch in paragraph:
+        w = display_width(ch)
+        if used + w > limit and current:
+            # Chinese line-breaking rules: closing punctuation never starts a line.
+            if ch in "，。、；：！？”’）》」』…":
+                current += ch
+                lines.append(current)
+                current, used, limit = "", 0, width
+                continue
+            lines.append(current)
+            current, used, limit = "", 0, width
+        current += ch
+        used += w
+    if current:
+        lines.append(current)
+    return lines
+
+
+def _justify(line: str, rng: random.Random, style: PageStyle) -> str:
+    """Add the spaces a typesetter's justification leaves in extracted text."""
+    if rng.random() < style.letter_spacing and all(is_cjk(ch) for ch in line):
+        return " ".join(line)
+    if rng.random() < style.layout_spaces:
+        return re.sub(r"(?<=[^\x00-\x7f])([0-9A-Za-z.%]+)(?=[^\x00-\x7f])",
+                      lambda m: f" {m.group(1)} ", line)
+    return line
+
+
+def _byline_box(authors: Sequence[str], rng: random.Random, *, photo: bool = False) -> list[str]:
+    role = "本报记者" if not photo else rng.choice(("本报记者", "本报摄影记者"))
+    if rng.random() < 0.3:
+        role = " ".join(role)
+    marker = rng.choice(("■ ", "■", "", "□ "))
+    suffix = " 摄" if photo else ""
+    if len(authors) == 1:
+        return [f"{marker}{role} {authors[0]}{suffix}"]
+    if rng.random() < 0.5:
+        return [f"{marker}{role} {authors[0]}", f"本报通讯员 {authors[1]}"]
+    second = rng.choice(("通讯员", "实习生"))
+    return [f"{marker}{role} {authors[0]} {second} {authors[1]}"]
+
+
+def _dateline(authors: Sequence[str], rng: random.Random, style: PageStyle) -> str:
+    credit = f"记者 {authors[0]}"
+    if len(authors) > 1:
+        credit += f" {rng.choice(('通讯员', '实习生'))} {authors[1]}"
+    org = rng.choice(_ORGS)
+    if org == "新华社":
+        date = f"{rng.randint(1, 12)}月{rng.randint(1, 28)}日"
+        if style.fullwidth_digits:
+            date = date.translate(_FULL_WIDTH)
+        lead = f"新华社{rng.choice(_PLACES)}{date}电"
+    else:
+        lead = rng.choice(("本报讯", "本报讯"))
+    space = rng.choice(("", "", " "))
+    paren = rng.choice((("（", "）"), ("（", "）"), ("(", ")")))
+    return f"{lead}{space}{paren[0]}{credit}{paren[1]}"
+
+
+def _head_lines(article: Article, rng: random.Random, style: PageStyle) -> list[str]:
+    lines: list[str] = []
+    if article.kicker:
+        lines.append(article.kicker)
+        # Set directly above the headline only when it is visibly the shorter line;
+        # otherwise extracted text cannot tell it from a headline's first line.
+        if rng.random() < 0.7 or len(article.kicker) + 2 > len(article.title or ""):
+            lines.append("")
+    title = article.title or ""
+    head_width = max(style.width, 24) // 2 + rng.randint(0, 6)
+    if len(title) > head_width and " " not in title:
+        cut = (len(title) + 1) // 2
+        lines.extend([title[:cut], title[cut:]])
+    else:
+        lines.append(title if " " not in title else title.replace(" ", rng.choice((" ", "  "))))
+    if article.subtitle:
+        lines.append("——" + article.subtitle)
+    return lines
+
+
+def _body_lines(paragraphs: Sequence[str], rng: random.Random, style: PageStyle,
+                *, first_prefix: str = "") -> list[str]:
+    out: list[str] = []
+    lines_in_column = rng.randint(0, style.column_lines - 1)
+    for p_index, paragraph in enumerate(paragraphs):
+        text = (first_prefix + paragraph) if p_index == 0 else paragraph
+        if p_index and rng.random() < style.paragraph_blank and out and out[-1] != "":
+            out.append("")
+        for l_index, line in enumerate(_wrap(text, style.width)):
+            printed = _justify(line, rng, style)
+            if l_index == 0 and style.keep_indent:
+                printed = "\u3000\u3000" + printed
+            out.append(printed)
+            lines_in_column += 1
+            if lines_in_column >= style.column_lines:
+                if out[-1] != "":
+                    out.append("")
+                lines_in_column = 0
+    while out and out[-1] == "":
+        out.pop()
+    return out
+
+
+def generate_page(articles: Sequence[Article], rng: random.Random, *,
+                  style: PageStyle | None = None) -> tuple[str, list[Article]]:
+    """Render ``articles`` as one page; returns the page text and the expected articles."""
+    style = style or PageStyle.random(rng)
+    blocks: list[list[str]] = []
+    truth: list[Article] = []
+    for index, article in enumerate(articles):
+        paragraphs = article.paragraphs
+        if style.fullwidth_digits:
+            paragraphs = tuple(p.translate(_FULL_WIDTH) for p in paragraphs)
+        expected = replace(article, paragraphs=paragraphs)
+        if article.kind == "photo":
+            body = _body_lines(paragraphs, rng, style)
+            credit = _byline_box(article.authors, rng, photo=True)
+            nxt = articles[index + 1] if index + 1 < len(articles) else None
+            # Without "摄" a credit after a caption is only readable as such when the next
+            # story opens with a headline or its own dateline; use "摄" otherwise.
+            if "摄" not in credit[0] and (style.headline_first or nxt is not None):
+                credit = [credit[0] + " 摄"]
+            if style.headline_first:
+                # Between two stories a caption is one paragraph; more could not be told
+                # apart from the previous story's end.
+                body = _body_lines(paragraphs[:1], rng, style)
+                expected = replace(expected, paragraphs=paragraphs[:1])
+            blocks.append(body + [""] + credit)
+            truth.append(expected)
+            continue
+        form = rng.choice(("box", "dateline", "dateline", "box")) if article.authors else "none"
+        head = _head_lines(article, rng, style)
+        pre: list[str] = []
+        prefix = ""
+        if form == "box":
+            pre = _byline_box(article.authors, rng) + [""]
+        elif form == "dateline":
+            prefix = _dateline(article.authors, rng, style)
+        body = pre + _body_lines(paragraphs, rng, style, first_prefix=prefix)
+        if style.headline_first:
+            blocks.append(head + [""] + body)
+        else:
+            blocks.append(body + [""] + head)
+        truth.append(expected)
+    text = "\n\n".join("\n".join(block) for block in blocks) + "\n"
+    truth = [replace(a, id=derive_article_id(source=None, date=None, title=a.title, body=a.text))
+             for a in truth]
+    return text, truth
+
+
+def generate_pages(count: int, seed: int, *, stories: tuple[int, int] = (3, 8)
+                   ) -> list[tuple[str, list[Article], PageStyle]]:
+    """``count`` pages, reproducible from ``seed``."""
+    rng = random.Random(seed)
+    cmrc = load_cmrc()
+    sample = sample_articles()
+    pages: list[tuple[str, list[Article], PageStyle]] = []
+    for _ in range(count):
+        articles = make_articles(rng, rng.randint(*stories), cmrc=cmrc, sample=sample)
+        style = PageStyle.random(rng)
+        text, truth = generate_page(articles, rng, style=style)
+        pages.append((text, truth, style))
+    return pages
+
+
+if __name__ == "__main__":
+    import sys
+
+    seed = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    page_text, page_truth, page_style = generate_pages(1, seed)[0]
+    print(page_style)
+    print(page_text)
