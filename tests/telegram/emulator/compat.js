@@ -111,6 +111,7 @@ function state(server) {
       inlineQuerySeq: 1,
       inlineEdits: [],
       allowedUpdates: new Map(),
+      pollCounts: new Map(), // token -> getUpdates calls received, so tests can wait for a bot
       pollers: new Map(), // token -> pending getUpdates
       waiters: new Set(), // pending client-side waits
     };
@@ -386,6 +387,8 @@ const botMethods = {
         + ' use deleteWebhook to delete the webhook first');
     }
     const st = state(server);
+    st.pollCounts.set(token, (st.pollCounts.get(token) || 0) + 1);
+    notify(server, 'poll', token);
     if (Array.isArray(params.allowed_updates)) st.allowedUpdates.set(token, params.allowed_updates);
     if (params.offset !== undefined) confirmUpdates(server, token, Number(params.offset));
     const previous = st.pollers.get(token);
@@ -797,6 +800,7 @@ const clientMethods = {
       chat_actions: st.chatActions.filter((a) => a.token === token),
       inline_edits: st.inlineEdits.filter((e) => e.token === token),
       webhook: server.webhooks[token] || null,
+      poll_count: st.pollCounts.get(token) || 0,
     };
   },
 
@@ -830,6 +834,13 @@ const clientWaits = {
     waitFor(server, res, clientSeconds(body), ['edit'],
       () => { const e = find(); return e && e.version > Number(body.afterVersion || 0) ? e : undefined; },
       () => find() || null);
+  },
+  // {token, after, timeout} -> number of getUpdates calls so far, once it exceeds `after`
+  waitPolling(server, body, res) {
+    const token = requireToken(body);
+    const after = Number(body.after || 0);
+    const count = () => state(server).pollCounts.get(token) || 0;
+    waitFor(server, res, clientSeconds(body), ['poll'], () => (count() > after ? count() : undefined), count);
   },
   // {token, inlineQueryId | callbackQueryId, timeout} -> the bot's answer or null
   waitAnswer(server, body, res) {
