@@ -2,10 +2,15 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+EMULATOR := tests/telegram/emulator/node_modules/.package-lock.json
 
 .PHONY: setup demo test lint
 
-setup: $(STAMP)
+setup: $(STAMP) $(EMULATOR)
+
+# Telegram Bot API emulator for the bot's end-to-end tests (tests/telegram/emulator).
+$(EMULATOR): tests/telegram/emulator/package-lock.json
+	npm ci --prefix tests/telegram/emulator --no-audit --no-fund --loglevel=error
 
 # torch first, pinned to the CPU wheel: letting pip resolve it through
 # sentence-transformers would pull a multi-GB CUDA build.
