@@ -255,3 +255,15 @@ def test_random_articles_keep_every_invariant(seed: int):
         overlap=rng.randint(0, 3),
     )
     assert_invariants(Article(id="r", title=None, paragraphs=paragraphs), config)
+
+
+def test_every_article_parsed_from_the_sample_page_chunks_cleanly():
+    from retrieval.sources import load_articles
+
+    articles = load_articles(SAMPLE_PAGE, source="聊城日报")
+    for art in articles:
+        assert_invariants(art)
+    photo = next(a for a in articles if a.kind == "photo")
+    assert len(chunk_article(photo)) == 1
+    longest = max(articles, key=lambda a: len(a.text))
+    assert len(chunk_article(longest)) >= 5
