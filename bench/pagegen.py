@@ -29,8 +29,15 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PAGE = ROOT / "retrieval" / "data" / "liaocheng-daily-page.txt"
 CMRC_CONTEXTS = Path("/work/shared/benchmarks/cmrc2018-dev/contexts.jsonl")
 
-_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-_GIVEN = "伟芳娜秀敏静丽强磊军洋勇艳杰娟涛明超霞平刚桂英华玉兰萍红鹏飞宇晨浩然子轩欣怡梓涵雨泽博文思远嘉琪佳怡志强建国海燕金松旭光培源文轩宏军莘彦凯瑞"
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
+    "余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯"
+    "龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+_GIVEN = (
+    "伟芳娜秀敏静丽强磊军洋勇艳杰娟涛明超霞平刚桂英华玉兰萍红鹏飞宇晨浩然子轩欣怡梓涵"
+    "雨泽博文思远嘉琪佳怡志强建国海燕金松旭光培源文轩宏军莘彦凯瑞"
+)
 _PLACES = ("北京", "上海", "济南", "青岛", "聊城", "广州", "成都", "武汉", "西安", "杭州")
 _HEAD_SUFFIXES = ("迎来新进展", "再添新动能", "按下快进键", "跑出加速度", "引发广泛关注",
                   "的前世今生", "持续升温", "焕发新活力", "开启新篇章", "稳步推进")
@@ -40,6 +47,7 @@ _KICKERS = ("中国人民银行聊城市分行", "市文化和旅游局", "国�
 _ORGS = ("本报", "本报", "本报", "新华社")
 
 _SENTENCE = re.compile(r"[^。！？]*[。！？]+[”’」』）]*")
+_CLOSING = "，。、；：！？”’）》」』…"
 _FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
@@ -170,7 +178,7 @@ def _wrap(paragraph: str, width: int) -> list[str]:
         w = display_width(ch)
         if used + w > limit and current:
             # Chinese line-breaking rules: closing punctuation never starts a line.
-            if ch in "，。、；：！？”’）》」』…":
+            if ch in _CLOSING or (current and current[-1] in _CLOSING and ch in "”’）》」』"):
                 current += ch
                 lines.append(current)
                 current, used, limit = "", 0, width
@@ -292,7 +300,7 @@ def generate_page(articles: Sequence[Article], rng: random.Random, *,
                 # apart from the previous story's end.
                 body = _body_lines(paragraphs[:1], rng, style)
                 expected = replace(expected, paragraphs=paragraphs[:1])
-            blocks.append(body + [""] + credit)
+            blocks.append([*body, "", *credit])
             truth.append(expected)
             continue
         form = rng.choice(("box", "dateline", "dateline", "box")) if article.authors else "none"
@@ -300,14 +308,14 @@ def generate_page(articles: Sequence[Article], rng: random.Random, *,
         pre: list[str] = []
         prefix = ""
         if form == "box":
-            pre = _byline_box(article.authors, rng) + [""]
+            pre = [*_byline_box(article.authors, rng), ""]
         elif form == "dateline":
             prefix = _dateline(article.authors, rng, style)
         body = pre + _body_lines(paragraphs, rng, style, first_prefix=prefix)
         if style.headline_first:
-            blocks.append(head + [""] + body)
+            blocks.append([*head, "", *body])
         else:
-            blocks.append(body + [""] + head)
+            blocks.append([*body, "", *head])
         truth.append(expected)
     text = "\n\n".join("\n".join(block) for block in blocks) + "\n"
     truth = [replace(a, id=derive_article_id(source=None, date=None, title=a.title, body=a.text))

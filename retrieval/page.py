@@ -42,6 +42,7 @@ _SUBTITLE_RE = re.compile(f"^[{SPACES}]*(?:——|──|--|—|－－)[{SPACES}
 _NOT_IN_HEADLINE = re.compile("[。；;]")
 _CLAUSE_MARKS = re.compile("[，、,]")
 _OPEN_END = re.compile("[，、；：,;:（(“‘《—]$")
+_LINE_START_CLOSERS = "，。、；：！？”’）》」』…,.;:!?)"
 # Editorial furniture printed in page margins (责任编辑, 版式, 校对, 第X版 …).
 _FURNITURE_RE = re.compile(
     f"^[{SPACES}]*(?:责任编辑|责编|美术编辑|美编|版式|版式设计|组版|校对|审读|编辑|值班)"
@@ -135,7 +136,7 @@ def _local_column(lines: list[_Line], index: int, *, direction: int, span: int =
 
 def _headlike(line: _Line) -> bool:
     text = line.text
-    if line.kind != "text" or starts_with_dateline(text):
+    if line.kind != "text" or starts_with_dateline(text) or text[0] in _LINE_START_CLOSERS:
         return False
     if _NOT_IN_HEADLINE.search(text) or _OPEN_END.search(text):
         return False
@@ -172,6 +173,8 @@ def _is_closed(lines: list[_Line], i: int) -> bool:
     if i == 0:
         return True
     prev = lines[i - 1]
+    if lines[i].text[0] in _LINE_START_CLOSERS:
+        return False  # a quote or clause closed on the next line: the sentence runs on
     return prev.kind in ("box", "subtitle", "head", "furniture") or ends_sentence(prev.text)
 
 
@@ -308,16 +311,22 @@ def _head_groups(units: list[_Unit]) -> list[_Unit | list[_Unit]]:
 
 
 def _headlines_first(items: list[_Unit | list[_Unit]]) -> bool:
-    """Read the page's headline order from its edges: a page that opens with a headline
-    prints headlines before their bodies; one that opens with a byline or body and closes
-    with a headline prints them after."""
+    """Read the page's headline order from its edges.
+
+    A page that opens with a headline prints headlines before their bodies; one that
+    opens with a byline or a dateline (a story starting with no headline above it)
+    prints them after. A page opening with plain text (a caption, a story continued from
+    another page) is decided by its end: a final headline means headlines come after.
+    """
     if not items:
         return True
-    first_head = isinstance(items[0], list)
-    last_head = isinstance(items[-1], list)
-    before = int(first_head) + int(not last_head)
-    after = int(not first_head) + int(last_head)
-    return before >= after
+    first, last = items[0], items[-1]
+    if isinstance(first, list):
+        return True
+    if first.kind == "box" or _dateline_credit(first) or starts_with_dateline(
+            first.lines[0].text):
+        return False
+    return not isinstance(last, list)
 
 
 def _stories(items: list[_Unit | list[_Unit]], headlines_first: bool) -> list[_Story]:
