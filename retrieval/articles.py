@@ -55,14 +55,24 @@ class Article:
 
 
 def derive_article_id(
-    *, source: str | None, date: str | None, title: str | None, body: str = ""
+    *,
+    source: str | None,
+    date: str | None,
+    title: str | None,
+    body: str = "",
+    page: str | None = None,
 ) -> str:
     """A stable id from what identifies an article in print.
 
     Re-ingesting the same page must give the same ids, so only printed facts go in:
-    paper, date and headline (the opening of the body stands in for a missing headline).
+    paper, date, page and headline (the opening of the body stands in for a missing
+    headline). The page only joins the key when known, so recurring headlines such as
+    图片新闻 on two pages of one issue stay distinct while page-less ids do not change.
     """
-    key = "\x1f".join([source or "", date or "", title or "", "" if title else body[:80]])
+    parts = [source or "", date or "", title or "", "" if title else body[:80]]
+    if page:
+        parts.append(page)
+    key = "\x1f".join(parts)
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
 
 

@@ -39,7 +39,8 @@ class ModelError(NewsqaError):
     exit_code = 3
 
 
-class IndexError_(NewsqaError):  # noqa: N801 - avoid shadowing the builtin IndexError
+class IndexError_(NewsqaError):
+    # The trailing underscore keeps the builtin IndexError usable in every module.
     """Raised when an index directory is missing, corrupt or unusable."""
 
     exit_code = 4

@@ -360,7 +360,11 @@ def _record_article(record: Any, path: Path, defaults: _Defaults) -> Article:
     return Article(
         id=fields["id"]
         or derive_article_id(
-            source=source, date=date, title=fields["title"], body="\n".join(paragraphs)
+            source=source,
+            date=date,
+            title=fields["title"],
+            body="\n".join(paragraphs),
+            page=str(page) if page is not None else defaults.page,
         ),
         title=fields["title"],
         paragraphs=tuple(paragraphs),
@@ -476,7 +480,11 @@ def _article(
 ) -> Article:
     return Article(
         id=derive_article_id(
-            source=defaults.source, date=defaults.date, title=title, body="\n".join(paragraphs)
+            source=defaults.source,
+            date=defaults.date,
+            title=title,
+            body="\n".join(paragraphs),
+            page=defaults.page,
         ),
         title=title,
         paragraphs=tuple(paragraphs),
