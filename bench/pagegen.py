@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from retrieval.articles import Article, derive_article_id
-from retrieval.layout import display_width, is_cjk
+from retrieval.layout import clean_layout_spacing, display_width, is_cjk
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PAGE = ROOT / "retrieval" / "data" / "liaocheng-daily-page.txt"
@@ -113,7 +113,9 @@ def make_articles(rng: random.Random, count: int, *, cmrc: Sequence[dict[str, st
             title = base.title or _clean_headline(paragraphs[0][:12]) + rng.choice(_HEAD_SUFFIXES)
         else:
             row = rng.choice(list(cmrc))
-            paragraphs = _split_paragraphs(row["text"], rng, max_chars=rng.randint(200, 900))
+            # The clean text is spacing-clean: CMRC passages carry stray spaces of their own.
+            text = clean_layout_spacing(row["text"])
+            paragraphs = _split_paragraphs(text, rng, max_chars=rng.randint(200, 900))
             if not paragraphs:
                 continue
             title = _clean_headline(row["title"]) + rng.choice(_HEAD_SUFFIXES)
@@ -170,26 +172,38 @@ class PageStyle:
         )
 
 
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.%'\-]*| |.", re.S)
+
+
 def _wrap(paragraph: str, width: int) -> list[str]:
-    """Cut a paragraph into column lines; the first line is indented two characters."""
+    """Cut a paragraph into column lines; the first line is indented two characters.
+
+    Latin words and numbers are not split (a word space at a break disappears);
+    closing punctuation never starts a line (it hangs at the end of the previous one).
+    """
     lines: list[str] = []
     current, used, limit = "", 0, width - 4
-    for ch in paragraph:
-        w = display_width(ch)
+    for token in _TOKEN.findall(paragraph):
+        w = display_width(token)
         if used + w > limit and current:
-            # Chinese line-breaking rules: closing punctuation never starts a line.
-            if ch in _CLOSING or (current and current[-1] in _CLOSING and ch in "”’）》」』"):
-                current += ch
+            if token == " ":
                 lines.append(current)
                 current, used, limit = "", 0, width
                 continue
-            lines.append(current)
-            current, used, limit = "", 0, width
-        current += ch
+            if token in _CLOSING or (current[-1] in _CLOSING and token in "”’）》」』"):
+                lines.append(current + token)
+                current, used, limit = "", 0, width
+                continue
+            if w <= width:
+                lines.append(current)
+                current, used, limit = "", 0, width
+        if token == " " and not current:
+            continue
+        current += token
         used += w
     if current:
         lines.append(current)
-    return lines
+    return [line.rstrip(" ") for line in lines]
 
 
 def _justify(line: str, rng: random.Random, style: PageStyle) -> str:
@@ -285,7 +299,8 @@ def generate_page(articles: Sequence[Article], rng: random.Random, *,
     for index, article in enumerate(articles):
         paragraphs = article.paragraphs
         if style.fullwidth_digits:
-            paragraphs = tuple(p.translate(_FULL_WIDTH) for p in paragraphs)
+            # "JM 26" prints as "JM ２６", and a full-width digit takes no word space.
+            paragraphs = tuple(clean_layout_spacing(p.translate(_FULL_WIDTH)) for p in paragraphs)
         expected = replace(article, paragraphs=paragraphs)
         if article.kind == "photo":
             body = _body_lines(paragraphs, rng, style)

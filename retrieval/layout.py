@@ -109,15 +109,17 @@ def join_lines(lines: list[str]) -> str:
     """Join the lines of one paragraph as printed, then close up layout spaces.
 
     Lines are cut at the column width, so the break itself carries no space, except
-    between two Latin letters, where a line break replaced a word space.
+    between two Latin words ("Windows" / "11"): typesetters break Latin text at word
+    spaces. Digits split over two lines ("2" / "6日") join without one.
     """
     joined = ""
     for raw in lines:
         line = raw.strip(SPACES)
         if not line:
             continue
-        if joined and joined[-1].isascii() and joined[-1].isalpha() and line[0].isascii() \
-                and line[0].isalpha():
+        left, right = joined[-1:], line[0]
+        if left.isascii() and right.isascii() and left.isalnum() and right.isalnum() \
+                and (left.isalpha() or right.isalpha()):
             joined += " "
         joined += line
     return clean_layout_spacing(joined)

@@ -1,0 +1,70 @@
+"""The parser on generated pages: fixed seeds, thresholds stated here.
+
+The full benchmark (``python -m bench.page_parser --pages 40 --seed 1``) reports more;
+this keeps a small, fast slice of it in the test suite so regressions fail CI.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from bench.page_parser import Score
+from bench.pagegen import PageStyle, generate_page, generate_pages, load_cmrc, make_articles
+from retrieval.page import parse_page
+
+SEEDS = (11, 12)
+PAGES_PER_SEED = 8
+# Thresholds sit below the benchmark's figures (titles ~0.94-0.98, body ~0.97-0.99 over
+# 40 pages) so that an unlucky page does not fail the suite, but a broken rule does.
+MIN_TITLE_ACCURACY = 0.88
+MIN_AUTHOR_ACCURACY = 0.90
+MIN_BODY_SIMILARITY = 0.95
+
+
+@pytest.fixture(scope="module")
+def score() -> Score:
+    total = Score()
+    for seed in SEEDS:
+        for text, truth, _style in generate_pages(PAGES_PER_SEED, seed):
+            total.add(truth, parse_page(text))
+    return total
+
+
+def test_generated_pages_titles_authors_and_bodies_are_recovered(score: Score) -> None:
+    n = score.articles
+    assert n >= 60
+    assert score.titles_ok / n >= MIN_TITLE_ACCURACY
+    assert score.authors_ok / n >= MIN_AUTHOR_ACCURACY
+    assert sum(score.similarity) / n >= MIN_BODY_SIMILARITY
+
+
+def test_generated_pages_leave_no_layout_spaces_in_bodies(score: Score) -> None:
+    assert score.space_artifacts == 0
+
+
+def test_generator_is_deterministic_by_seed() -> None:
+    first = generate_pages(2, seed=5)
+    again = generate_pages(2, seed=5)
+    assert [p[0] for p in first] == [p[0] for p in again]
+    assert first[0][0] != generate_pages(1, seed=6)[0][0]
+
+
+@pytest.mark.parametrize("headline_first", [True, False])
+def test_narrow_columns_without_paragraph_blanks_parse_in_either_headline_order(
+    headline_first: bool,
+) -> None:
+    rng = random.Random(3)
+    articles = [a for a in make_articles(rng, 6, cmrc=load_cmrc(80), sample=[])
+                if a.kind == "article"]
+    style = PageStyle(headline_first=headline_first, width=24, column_lines=9,
+                      paragraph_blank=0.0, keep_indent=False, fullwidth_digits=True,
+                      layout_spaces=0.5, letter_spacing=0.0)
+    text, truth = generate_page(articles, rng, style=style)
+    parsed = parse_page(text)
+    assert [a.title for a in parsed] == [a.title for a in truth]
+    # Without blank lines a paragraph that ends on a full line cannot be told from one
+    # that runs on, so paragraph boundaries are not compared here; the words are.
+    assert [a.text.replace("\n", "") for a in parsed] == [a.text.replace("\n", "") for a in truth]
+    assert [a.authors for a in parsed] == [a.authors for a in truth]
