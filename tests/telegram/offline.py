@@ -64,6 +64,8 @@ class Call:
     method: str
     params: JSON
     files: dict[str, bytes] = field(default_factory=dict)
+    result: Any = None  # what the bot got back (e.g. the sent Message as JSON)
+    error: str | None = None  # the Bot API error description, if the call was refused
 
 
 class RecordingRequest(BaseRequest):
@@ -119,13 +121,13 @@ class RecordingRequest(BaseRequest):
             for name, upload in request_data.multipart_data.items():
                 content = upload[1]
                 files[name] = content if isinstance(content, bytes) else content.read()
-        self.calls.append(Call(api_method, params, files))
         try:
             result = self._answer(api_method, params, files)
-        except TelegramHTMLError as exc:
-            return _error(400, f"Bad Request: {exc}")
-        except LookupError as exc:
-            return _error(400, f"Bad Request: {exc.args[0]}")
+        except (TelegramHTMLError, LookupError) as exc:
+            description = f"Bad Request: {exc.args[0]}"
+            self.calls.append(Call(api_method, params, files, error=description))
+            return _error(400, description)
+        self.calls.append(Call(api_method, params, files, result=result))
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
     def _answer(self, api_method: str, params: JSON, files: dict[str, bytes]) -> Any:

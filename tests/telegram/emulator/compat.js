@@ -605,7 +605,11 @@ function parseMultipart(req, res, next) {
   req.files = {};
   let parser;
   try {
-    parser = Busboy({ headers: req.headers, limits: { fileSize: 50 * 1024 * 1024 } });
+    // httpx sends non-ASCII file names as raw UTF-8 in Content-Disposition; busboy's default
+    // (latin1) would garble "答案.txt".
+    parser = Busboy({
+      headers: req.headers, defParamCharset: 'utf8', limits: { fileSize: 50 * 1024 * 1024 },
+    });
   } catch (err) {
     next(badRequest(`invalid multipart body: ${err.message}`));
     return;
