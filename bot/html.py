@@ -115,6 +115,13 @@ def _choose_cut(tokens: list[_Token], start: int, stop: int, limit: int) -> int:
         # Only consider boundaries in the second half so parts are not needlessly short.
         if quality and seen * 2 >= limit:
             best[quality] = index + 1
+    # Cutting right before the whitespace that did not fit is as good as cutting after it.
+    if tokens[stop].tag is None and tokens[stop].raw in ("\n", " ", "\t"):
+        following = tokens[stop + 1].raw if stop + 1 < len(tokens) else ""
+        if tokens[stop].raw != "\n":
+            best[_SPACE] = stop
+        else:
+            best[_PARAGRAPH if following == "\n" else _LINE] = stop
     cut = best[max(best)] if best else stop
     # Keep end tags with the text they close and start tags with the text they open.
     while cut < len(tokens) and tokens[cut].tag is not None and tokens[cut].closing:
