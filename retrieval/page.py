@@ -104,12 +104,24 @@ def _read_lines(text: str) -> list[_Line]:
         lines.append(_Line(
             number=number, raw=raw, blank_before=blank,
             indented=display_width(raw[: len(raw) - len(stripped)]) >= 2,
-            width=display_width(raw),
+            width=_fill_width(raw),
         ))
         blank = False
     if lines:
         lines[-1].blank_after = True
     return lines
+
+
+def _fill_width(raw: str) -> int:
+    """How much of the column a printed line fills, in cells.
+
+    Justification spaces stretch a line to the column edge, so they count, but only a
+    little: a letter-spaced line ("在 国 际 市 场") is a full line, not a double-width one.
+    """
+    stripped = raw.strip(SPACES)
+    indent = display_width(raw[: len(raw) - len(raw.lstrip(SPACES))])
+    gaps = len(re.findall(f"[{SPACES}]+", stripped))
+    return indent + display_width(re.sub(f"[{SPACES}]+", "", stripped)) + min(gaps, 2)
 
 
 def _column_width(widths: Iterable[int]) -> float:
