@@ -49,7 +49,9 @@ EMULATOR_DIR = Path(__file__).resolve().parent / "emulator"
 DEFAULT_TOKEN = "123456789:NEWSQA-test-token"
 BOT_USERNAME = "NewsqaTestBot"
 # Keys the emulator keeps on stored bot messages that are not part of a Telegram Message.
-_STORAGE_ONLY_KEYS = frozenset({"chat_id", "parse_mode", "link_preview_options"})
+_STORAGE_ONLY_KEYS = frozenset(
+    {"chat_id", "parse_mode", "link_preview_options", "html", "caption_html"}
+)
 
 
 class EmulatorError(RuntimeError):
@@ -138,12 +140,18 @@ class BotMessage:
 
     @property
     def text(self) -> str | None:
-        """The text as the bot sent it (with tags, if HTML); see ``plain_text``."""
+        """The text as Telegram displays it (HTML already rendered into ``raw["entities"]``)."""
         return self.raw.get("text")
 
     @property
     def caption(self) -> str | None:
         return self.raw.get("caption")
+
+    @property
+    def html(self) -> str | None:
+        """The markup the bot sent with parse_mode HTML (text, else caption), or None."""
+        key = "html" if self.text is not None else "caption_html"
+        return self.raw.get(key)
 
     @property
     def parse_mode(self) -> str | None:
@@ -168,18 +176,15 @@ class BotMessage:
         return (self.raw.get("reply_markup") or {}).get("inline_keyboard", [])
 
     def parsed(self) -> ParsedHTML:
-        """Text/caption as Telegram would display it; HTML is validated (AssertionError if bad)."""
-        content = self.text if self.text is not None else self.caption
-        if content is None:
-            return ParsedHTML("")
-        limit = 4096 if self.text is not None else 1024
-        if (self.parse_mode or "").upper() == "HTML":
-            return assert_valid(content, limit=limit)
-        return ParsedHTML(content)
+        """Text/caption with entities; HTML markup is re-checked by html_rules (AssertionError)."""
+        if self.html is not None:
+            return assert_valid(self.html, limit=4096 if self.text is not None else 1024)
+        return ParsedHTML(self.plain_text)
 
     @property
     def plain_text(self) -> str:
-        return self.parsed().text
+        """Text (else caption) as the user sees it."""
+        return self.text if self.text is not None else self.caption or ""
 
     def button(self, text_or_data: str) -> dict[str, Any]:
         """The inline button whose label or callback_data equals ``text_or_data``."""
@@ -552,6 +557,18 @@ class RunningBot:
 
     application: Application[Any, Any, Any, Any, Any, Any]
     errors: list[BaseException] = field(default_factory=list)
+
+    def wait_for_error(self, *, after: int = 0, timeout: float = 5.0) -> BaseException:
+        """The first handler error beyond the first ``after`` ones, polled until ``timeout``.
+
+        Errors are raised in the bot's thread and no HTTP request signals them, hence polling.
+        """
+        deadline = time.monotonic() + timeout
+        while len(self.errors) <= after:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no handler error within {timeout} s")
+            time.sleep(0.005)
+        return self.errors[after]
 
 
 @contextlib.contextmanager

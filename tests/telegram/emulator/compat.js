@@ -18,6 +18,7 @@ const Busboy = require('busboy');
 const TelegramServer = require('telegram-test-api');
 const packageRoutes = require('telegram-test-api/lib/routes/index');
 const sendResultModule = require('telegram-test-api/lib/modules/sendResult');
+const { parseHtml, HtmlError } = require('./telegram_html');
 
 const MAX_POLL_SECONDS = 50; // Telegram's own cap on getUpdates.timeout
 const MAX_CLIENT_WAIT_SECONDS = 30;
@@ -43,7 +44,10 @@ const CHAT_ACTIONS = new Set([
   'upload_document', 'choose_sticker', 'find_location', 'record_video_note', 'upload_video_note',
 ]);
 // Keys kept on stored bot messages for the user side but not part of a Telegram Message.
-const STORAGE_ONLY_KEYS = new Set(['chat_id', 'parse_mode', 'botToken', 'link_preview_options']);
+// `html` / `caption_html` keep the markup the bot sent, for the harness to inspect.
+const STORAGE_ONLY_KEYS = new Set([
+  'chat_id', 'parse_mode', 'botToken', 'link_preview_options', 'html', 'caption_html',
+]);
 
 class ApiError extends Error {
   constructor(code, description) {
@@ -79,15 +83,6 @@ function coerceParams(raw) {
     }
   }
   return params;
-}
-
-// Telegram counts message length after entity parsing; an approximation (tags dropped, the four
-// supported entities decoded) is enough to reject the texts real Telegram would reject.
-function visibleLength(text, parseMode) {
-  if (String(parseMode).toUpperCase() !== 'HTML') return [...text].length;
-  const stripped = text.replace(/<[^>]*>/g, '')
-    .replace(/&(#\d+|#x[0-9a-fA-F]+|lt|gt|amp|quot);/g, '_');
-  return [...stripped].length;
 }
 
 function botIdFromToken(token) {
@@ -349,7 +344,8 @@ function editBotMessage(server, token, params, change) {
   } else {
     delete after.reply_markup;
   }
-  const unchanged = ['text', 'caption', 'parse_mode'].every((k) => after[k] === before[k])
+  const rendered = (m) => JSON.stringify([m.text, m.entities, m.caption, m.caption_entities]);
+  const unchanged = rendered(after) === rendered(before)
     && sameMarkup(after.reply_markup, before.reply_markup);
   if (unchanged) {
     throw badRequest('message is not modified: specified new message content and reply markup are'
@@ -363,12 +359,37 @@ function editBotMessage(server, token, params, change) {
   return publicMessage(after);
 }
 
-function checkText(text, parseMode, limit, emptyError) {
-  if (text === undefined || String(text).trim() === '') throw badRequest(emptyError);
-  if (visibleLength(String(text), parseMode) > limit) {
-    throw badRequest(limit === MAX_TEXT_LENGTH ? 'message is too long' : 'message caption is too long');
+// Render text or a caption as Telegram does (doc #8): HTML becomes plain text plus entities, with
+// 400 "can't parse entities" for bad markup; limits apply to the parsed text (UTF-16 units).
+function render(raw, params, { limit, empty, tooLong, entitiesKey }) {
+  if (raw === undefined || String(raw).trim() === '') throw badRequest(empty);
+  const source = String(raw);
+  const html = String(params.parse_mode || '').toUpperCase() === 'HTML';
+  let text = source;
+  let entities = params[entitiesKey];
+  if (html) {
+    try {
+      ({ text, entities } = parseHtml(source));
+    } catch (err) {
+      if (err instanceof HtmlError) throw badRequest(err.message);
+      throw err;
+    }
   }
+  if (text.trim() === '') throw badRequest(empty);
+  if (text.length > limit) throw badRequest(tooLong);
+  return {
+    text, entities: entities && entities.length ? entities : undefined, html: html ? source : undefined,
+  };
 }
+
+const renderText = (params) => render(params.text, params, {
+  limit: MAX_TEXT_LENGTH, empty: 'message text is empty', tooLong: 'message is too long',
+  entitiesKey: 'entities',
+});
+const renderCaption = (params) => render(params.caption, params, {
+  limit: MAX_CAPTION_LENGTH, empty: 'message caption is empty',
+  tooLong: 'message caption is too long', entitiesKey: 'caption_entities',
+});
 
 function commandKey(token, params) {
   const scope = params.scope || { type: 'default' };
@@ -436,10 +457,8 @@ const botMethods = {
   },
 
   sendMessage(server, token, params) {
-    checkText(params.text, params.parse_mode, MAX_TEXT_LENGTH, 'message text is empty');
-    const content = { text: String(params.text) };
-    if (params.entities) content.entities = params.entities;
-    return addBotMessage(server, token, params, content);
+    const { text, entities, html } = renderText(params);
+    return addBotMessage(server, token, params, { text, entities, html });
   },
 
   sendDocument(server, token, params, req) {
@@ -456,9 +475,7 @@ const botMethods = {
     } else {
       throw badRequest('wrong file identifier/HTTP URL specified');
     }
-    if (params.caption !== undefined) {
-      checkText(params.caption, params.parse_mode, MAX_CAPTION_LENGTH, 'message caption is empty');
-    }
+    const caption = params.caption === undefined ? undefined : renderCaption(params);
     const content = {
       document: {
         ...stored.file,
@@ -467,7 +484,11 @@ const botMethods = {
       },
     };
     delete content.document.file_path;
-    if (params.caption !== undefined) content.caption = String(params.caption);
+    if (caption) {
+      Object.assign(content, {
+        caption: caption.text, caption_entities: caption.entities, caption_html: caption.html,
+      });
+    }
     return addBotMessage(server, token, params, content);
   },
 
@@ -478,14 +499,17 @@ const botMethods = {
   },
 
   editMessageText(server, token, params) {
-    checkText(params.text, params.parse_mode, MAX_TEXT_LENGTH, 'message text is empty');
+    const { text, entities, html } = renderText(params);
     return editBotMessage(server, token, params, {
-      text: String(params.text), parse_mode: params.parse_mode, entities: params.entities,
+      text, entities, html, parse_mode: params.parse_mode,
     });
   },
   editMessageCaption(server, token, params) {
+    const caption = params.caption === undefined ? undefined : renderCaption(params);
     return editBotMessage(server, token, params, {
-      caption: params.caption === undefined ? undefined : String(params.caption),
+      caption: caption && caption.text,
+      caption_entities: caption && caption.entities,
+      caption_html: caption && caption.html,
       parse_mode: params.parse_mode,
     });
   },
