@@ -58,6 +58,7 @@ from tests.telegram.harness import (
     bot_process,
     running_application,
 )
+from tests.telegram.html_rules import TelegramHTMLError, parse
 from tests.telegram.offline import (
     OfflineBot,
     callback_query_update,
@@ -541,3 +542,27 @@ def test_offline_uploaded_document_bytes_are_recorded(offline: OfflineBot) -> No
     assert upload.files == {"document": "第一行\n第二行\n".encode()}
     assert upload.params["caption"] == "<b>附件</b>"
 
+
+
+PARITY_CASES = [
+    "第一行<br>第二行", "<b>粗体", "<b>x</i>", "a & b", "1 > 0", "<a>x</a>", '<b class="x">x</b>',
+    "<pre><b>x</b></pre>", "<blockquote><blockquote>x</blockquote></blockquote>",
+    '😀<b>聊城</b> <a href="https://x.cn/?a=1&amp;b=2"><i>链接</i></a> &#20013;&quot;',
+    '<tg-spoiler>剧透</tg-spoiler><span class="tg-spoiler">也是</span><u><s>删</s></u>',
+]
+
+
+@pytest.mark.parametrize("markup", PARITY_CASES)
+def test_emulator_and_python_checker_agree_on_html(emulator: TelegramEmulator, markup: str) -> None:
+    with httpx.Client(trust_env=False) as http:
+        body = http.post(f"{emulator.api_base_url}94:parity/sendMessage",
+                         data={"chat_id": "5", "text": markup, "parse_mode": "HTML"}).json()
+    try:
+        expected = parse(markup)
+    except TelegramHTMLError as exc:
+        assert body == {"ok": False, "error_code": 400, "description": f"Bad Request: {exc}"}
+    else:
+        assert body["result"]["text"] == expected.text
+        entities = [(e["type"], e["offset"], e["length"], e.get("url"))
+                    for e in body["result"]["entities"]]
+        assert entities == [(e.type, e.offset, e.length, e.url) for e in expected.entities]
