@@ -15,3 +15,15 @@ def embedder():
     from retrieval.embedding import load_embedder
 
     return load_embedder()
+
+
+@pytest.fixture(scope="session")
+def telegram_emulator():
+    """One local Telegram Bot API emulator (node, 127.0.0.1, free port) for the whole session.
+
+    See docs/testing-telegram.md; give each test its own user or bot token so waits don't mix.
+    """
+    from tests.telegram.harness import TelegramEmulator
+
+    with TelegramEmulator() as emulator:
+        yield emulator

@@ -199,9 +199,8 @@ _user_ids = itertools.count(2001)
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[TelegramEmulator]:
-    with TelegramEmulator() as running:
-        yield running
+def emulator(telegram_emulator: TelegramEmulator) -> TelegramEmulator:
+    return telegram_emulator  # the session-wide emulator from tests/conftest.py
 
 
 @pytest.fixture(scope="module")
