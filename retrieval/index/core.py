@@ -109,8 +109,12 @@ class Index:
                         f"not {wanted['path']} (or that file changed since); re-ingest into a "
                         "new --index directory to use another dictionary"
                     )
-            if embedder is None and model is not None and model != manifest.model:
-                embedder = _load_embedder(model, None)
+            if embedder is None and model is not None:
+                from ..embedding import resolve_model
+
+                name = resolve_model(model).name  # canonical name; loads nothing
+                if name != manifest.model:
+                    raise IndexMismatchError(_mismatch(directory, manifest, name))
             if embedder is not None:
                 _check_model(directory, manifest, embedder)
         elif create:
@@ -439,13 +443,17 @@ def _check_model(directory: Path, manifest: Manifest, embedder: Embedder) -> Non
     if (info.name, info.revision, info.dimension) != (
         manifest.model, manifest.revision, manifest.dimension
     ):
-        raise IndexMismatchError(
-            f"index {directory} was built with model {manifest.model} (revision "
-            f"{manifest.revision[:12]}, {manifest.dimension} dimensions), not {info.name} "
-            f"(revision {info.revision[:12]}, {info.dimension} dimensions); search it with "
-            f"--model {manifest.model}, or re-ingest into a new --index directory to use "
-            f"{info.name}"
-        )
+        asked = f"{info.name} (revision {info.revision[:12]}, {info.dimension} dimensions)"
+        raise IndexMismatchError(_mismatch(directory, manifest, asked, info.name))
+
+
+def _mismatch(directory: Path, manifest: Manifest, asked: str, name: str | None = None) -> str:
+    return (
+        f"index {directory} was built with model {manifest.model} (revision "
+        f"{manifest.revision[:12]}, {manifest.dimension} dimensions), not {asked}; search it "
+        f"with --model {manifest.model}, or re-ingest into a new --index directory to use "
+        f"{name or asked}"
+    )
 
 
 def _new_manifest(
