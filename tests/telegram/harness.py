@@ -36,7 +36,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import httpx
 
@@ -458,6 +458,7 @@ class TelegramEmulator:
         self.startup_timeout = startup_timeout
         self.url = ""
         self._process: subprocess.Popen[str] | None = None
+        self._stderr: IO[bytes] | None = None
         self._clients: list[EmulatorClient] = []
 
     @property
@@ -479,26 +480,33 @@ class TelegramEmulator:
                 "`npm ci --prefix tests/telegram/emulator` (make setup does it)"
             )
         # stdin is a pipe the server watches: if this process dies, the emulator exits too.
+        # stderr goes to a file so a chatty server (DEBUG=TelegramServer:*) can never block.
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - owned, closed by stop()
         self._process = subprocess.Popen(
             [node, "server.js", "--port", "0", "--bot-username", self.bot_username],
             cwd=EMULATOR_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True,
+            stderr=self._stderr, text=True,
         )
-        line = self._read_ready_line()
+        line = self._read_ready_line(self._process)
         self.url = json.loads(line)["url"]
         return self
 
-    def _read_ready_line(self) -> str:
-        assert self._process is not None and self._process.stdout is not None
-        stdout = self._process.stdout
+    def _read_ready_line(self, process: subprocess.Popen[str]) -> str:
+        stdout = process.stdout
+        assert stdout is not None
         box: list[str] = []
         reader = threading.Thread(target=lambda: box.append(stdout.readline()), daemon=True)
         reader.start()
         reader.join(self.startup_timeout)
         if not box or not box[0].startswith("{"):
+            stderr = self._stderr
+            self._stderr = None  # keep it open for reading after stop()
             self.stop()
-            stderr = self._process.stderr.read() if self._process.stderr else ""
-            raise EmulatorError(f"emulator did not start within {self.startup_timeout} s: {stderr}")
+            assert stderr is not None
+            stderr.seek(0)
+            detail = stderr.read().decode("utf-8", "replace")[-2000:]
+            stderr.close()
+            raise EmulatorError(f"emulator did not start within {self.startup_timeout} s: {detail}")
         return box[0]
 
     def client(self, *, token: str = DEFAULT_TOKEN, user: User = DEFAULT_USER,
@@ -532,17 +540,20 @@ class TelegramEmulator:
             client.close()
         self._clients.clear()
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        for stream in (process.stdin, process.stdout, process.stderr):
-            if stream:
-                stream.close()
+        if process is not None:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            for stream in (process.stdin, process.stdout):
+                if stream:
+                    stream.close()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
 
     def __enter__(self) -> TelegramEmulator:
         return self.start()
