@@ -1,6 +1,7 @@
 """Score retrieval.page.parse_page on generated pages.
 
     python -m bench.page_parser --pages 40 --seed 1
+    python -m bench.page_parser --pages 40 --seeds 2-6   # one row per seed, then all seeds
 
 Prints article-count accuracy, title/author/subtitle/kicker accuracy, mean body
 similarity (difflib ratio of the article text), layout-artifact counts, and the same
@@ -108,13 +109,55 @@ def _width_band(style: PageStyle) -> str:
     return "width 12-17" if chars < 18 else "width 18-23" if chars < 24 else "width 24-30"
 
 
+def parse_seeds(spec: str) -> list[int]:
+    """``"2-6"`` → [2, 3, 4, 5, 6]; ``"2,4,7-8"`` → [2, 4, 7, 8]."""
+    seeds: list[int] = []
+    for part in spec.split(","):
+        low, _, high = part.strip().partition("-")
+        seeds.extend(range(int(low), int(high or low) + 1))
+    return seeds
+
+
+_SEED_COLUMNS = ("seed", "pages", "articles", "count ok", "titles", "authors", "subtitle",
+                 "kicker", "kind", "body sim", "artifacts")
+
+
+def _seed_row(label: str, s: Score) -> str:
+    n = max(s.articles, 1)
+    cells = (label, f"{s.pages}", f"{s.articles}", f"{s.pages_count_ok / max(s.pages, 1):.3f}",
+             f"{s.titles_ok / n:.3f}", f"{s.authors_ok / n:.3f}", f"{s.subtitles_ok / n:.3f}",
+             f"{s.kickers_ok / n:.3f}", f"{s.kinds_ok / n:.3f}", f"{sum(s.similarity) / n:.4f}",
+             f"{s.space_artifacts + s.newline_artifacts}")
+    return "  " + " | ".join(f"{c:>{len(h)}}" for c, h in zip(cells, _SEED_COLUMNS, strict=True))
+
+
+def seed_table(seeds: Sequence[int], pages: int) -> None:
+    """One row per seed and a row for all of them: held-out seeds show over-tuning."""
+    print(f"parse_page on {pages} generated pages per seed")
+    print("  " + " | ".join(_SEED_COLUMNS))
+    total = Score()
+    for seed in seeds:
+        score = Score()
+        for text, truth, _style in generate_pages(pages, seed):
+            parsed = parse_page(text)
+            score.add(truth, parsed)
+            total.add(truth, parsed)
+        print(_seed_row(str(seed), score), flush=True)
+    print(_seed_row("all", total))
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=40, help="number of generated pages")
     parser.add_argument("--seed", type=int, default=1, help="random seed for the generator")
+    parser.add_argument("--seeds", default=None,
+                        help="several seeds, e.g. 2-6 or 2,4,7-9: print one row per seed")
     parser.add_argument("--show-failures", type=int, default=0,
                         help="print up to N mismatched titles with their page style")
     args = parser.parse_args(argv)
+    if args.seeds:
+        seed_table(parse_seeds(args.seeds), args.pages)
+        return
 
     pages = generate_pages(args.pages, args.seed)
     total = Score()
