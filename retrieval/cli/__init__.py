@@ -32,3 +32,4 @@ def main() -> None:
 # Command modules register themselves on ``main`` when imported (one line each, below).
 from . import index_cmd  # noqa: E402,F401
 from . import parse_cmd  # noqa: E402,F401
+from . import model_cmd  # noqa: E402,F401
