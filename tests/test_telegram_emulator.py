@@ -315,6 +315,26 @@ def test_group_message_mentioning_the_bot_is_answered_in_the_group(user: Emulato
     assert reply.reply_to_message_id == sent.message_id
 
 
+def test_a_new_client_sees_only_bot_messages_sent_after_it_was_created(
+    emulator: TelegramEmulator, demo_bot: RunningBot
+) -> None:
+    reader = User(next(_user_ids), "老读者")
+    first = emulator.client(user=reader)
+    first.send_message("早")
+    first.wait_for_bot_messages()
+    second = emulator.client(user=reader)  # same user and chat, as a later test might reuse
+    second.expect_no_bot_messages(within=0.2)
+    second.send_message("晚")
+    [reply] = second.wait_for_bot_messages()
+    assert reply.plain_text == "你说：晚"
+
+
+def test_clients_and_groups_are_fresh_by_default(emulator: TelegramEmulator) -> None:
+    one, two = emulator.client(), emulator.client()
+    assert one.user.id != two.user.id
+    assert emulator.new_group().id != emulator.new_group().id < 0
+
+
 def test_edited_message_reaches_the_edited_message_handler(user: EmulatorClient) -> None:
     sent = user.send_message("运河")
     user.wait_for_bot_messages()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import itertools
 import json
 import mimetypes
 import os
@@ -233,6 +234,11 @@ class EmulatorClient:
     validate_html: bool = True
     _http: httpx.Client = field(default_factory=lambda: httpx.Client(trust_env=False), repr=False)
     _cursors: dict[int | None, int] = field(default_factory=dict, repr=False)
+    _floor: int = field(default=0, repr=False)
+
+    def __post_init__(self) -> None:
+        # Bot messages sent before this client existed (earlier tests) are never "new" to it.
+        self._floor = int(self._post("getBotState", {})["last_update_id"])
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -376,7 +382,7 @@ class EmulatorClient:
         parse_mode HTML are validated against Telegram's HTML rules.
         """
         chat = self.user.id if chat_id is None else chat_id
-        after = self._cursors.get(chat, 0)
+        after = self._cursors.get(chat, self._floor)
         entries = self._post(
             "waitBotMessages",
             {"chatId": chat, "afterUpdateId": after, "count": count, "timeout": timeout},
@@ -400,7 +406,7 @@ class EmulatorClient:
         chat = self.user.id if chat_id is None else chat_id
         entries = self._post(
             "waitBotMessages",
-            {"chatId": chat, "afterUpdateId": self._cursors.get(chat, 0), "count": 1,
+            {"chatId": chat, "afterUpdateId": self._cursors.get(chat, self._floor), "count": 1,
              "timeout": within},
             wait=within,
         )
@@ -459,6 +465,8 @@ class TelegramEmulator:
         self.url = ""
         self._process: subprocess.Popen[str] | None = None
         self._stderr: IO[bytes] | None = None
+        self._user_ids = itertools.count(10_001)
+        self._group_ids = itertools.count(1_000_001)
         self._clients: list[EmulatorClient] = []
 
     @property
@@ -509,12 +517,23 @@ class TelegramEmulator:
             raise EmulatorError(f"emulator did not start within {self.startup_timeout} s: {detail}")
         return box[0]
 
-    def client(self, *, token: str = DEFAULT_TOKEN, user: User = DEFAULT_USER,
+    def client(self, *, token: str = DEFAULT_TOKEN, user: User | None = None,
                validate_html: bool = True) -> EmulatorClient:
-        """A user-side client for the bot with ``token``."""
+        """A user-side client for the bot with ``token``.
+
+        Without ``user`` each client gets a fresh user (and so its own private chat), which keeps
+        tests sharing one emulator apart. It only sees bot messages sent after its creation.
+        """
+        if user is None:
+            uid = next(self._user_ids)
+            user = User(uid, f"{DEFAULT_USER.first_name}{uid}", f"tester{uid}")
         client = EmulatorClient(self.url, token, user, validate_html)
         self._clients.append(client)
         return client
+
+    def new_group(self, title: str = "报纸问答测试群") -> Chat:
+        """A group chat no other test has used."""
+        return Chat(-next(self._group_ids), "group", title=title)
 
     def application_builder(self, token: str = DEFAULT_TOKEN) -> ApplicationBuilder:
         """A PTB ApplicationBuilder pointed at this emulator (API and file URLs)."""

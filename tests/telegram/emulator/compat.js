@@ -829,6 +829,7 @@ const clientMethods = {
       inline_edits: st.inlineEdits.filter((e) => e.token === token),
       webhook: server.webhooks[token] || null,
       poll_count: st.pollCounts.get(token) || 0,
+      last_update_id: server.updateId - 1, // shared by users and bot messages of every token
     };
   },
 
