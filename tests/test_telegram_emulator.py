@@ -486,6 +486,21 @@ def test_run_polling_process_answers_and_stops_cleanly_on_sigterm(
     assert statistics.median(round_trips) < 2.0  # generous: catches a poll that never wakes up
 
 
+def test_bot_process_that_dies_at_startup_fails_with_its_output(
+    emulator: TelegramEmulator, tmp_path: Path
+) -> None:
+    script = tmp_path / "broken_bot.py"
+    script.write_text('import sys\nsys.exit("error: no index at /nonexistent")\n')
+    started = time.monotonic()
+    with pytest.raises(AssertionError) as caught, \
+            bot_process([sys.executable, str(script)], emulator, token="93:broken"):
+        pytest.fail("the block must not run")
+    assert "(exited with 1) never polled getUpdates:\nerror: no index at /nonexistent" in str(
+        caught.value
+    )
+    assert time.monotonic() - started < 10  # not the 60 s ready timeout
+
+
 # --- offline: Update.de_json + process_update with a recording request --------------------------
 
 

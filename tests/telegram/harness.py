@@ -682,12 +682,19 @@ def bot_process(command: Sequence[str], emulator: TelegramEmulator, *,
         polls_before = client.bot_state()["poll_count"]
         process = subprocess.Popen(list(command), env=full_env, cwd=cwd, stdout=log, stderr=log)
         try:
-            try:
-                client.wait_until_polling(after=polls_before, timeout=ready_timeout)
-            except AssertionError as exc:
-                code = process.poll()
-                state = "still running" if code is None else f"exited with {code}"
-                raise AssertionError(f"{name} ({state}) never polled:\n{output()}") from exc
+            deadline = time.monotonic() + ready_timeout
+            while True:
+                # Short slices, so a bot that dies during startup fails the test at once.
+                try:
+                    client.wait_until_polling(after=polls_before, timeout=0.5)
+                    break
+                except AssertionError:
+                    code = process.poll()
+                    if code is not None or time.monotonic() > deadline:
+                        state = "still running" if code is None else f"exited with {code}"
+                        raise AssertionError(
+                            f"{name} ({state}) never polled getUpdates:\n{output()}"
+                        ) from None
             yield process
             if process.poll() is not None:
                 raise AssertionError(f"{name} exited early ({process.returncode}):\n{output()}")
