@@ -173,7 +173,8 @@ def load_embedder(model: str | None = None, *, backend: str | None = None) -> Em
     if backend not in BACKENDS:
         raise ModelError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
     resolved = resolve_model(model)
-    key = (resolved.name, backend)
+    # The default's folder (not its name) is the key, so a changed NEWSQA_CACHE_DIR is honoured.
+    key = (str(resolved.path) if resolved.kind == "default" else resolved.name, backend)
     with _CACHE_LOCK:
         if key not in _CACHE:
             _CACHE[key] = _load(resolved, backend)
