@@ -27,3 +27,21 @@ def telegram_emulator():
 
     with TelegramEmulator() as emulator:
         yield emulator
+
+
+@pytest.fixture(scope="session")
+def sample_page_index(tmp_path_factory, embedder):
+    """Directory of an index holding the sample newspaper page (retrieval/data), built once.
+
+    Tests open it read-only (copy it first to write); the bot tests serve it.
+    """
+    from pathlib import Path
+
+    from retrieval.index import Index
+    from retrieval.sources import load_articles
+
+    path = tmp_path_factory.mktemp("sample-page") / "index"
+    page = Path(__file__).resolve().parent.parent / "retrieval/data/liaocheng-daily-page.txt"
+    with Index.open(path, create=True, embedder=embedder) as index:
+        index.upsert(load_articles(page))
+    return path

@@ -33,3 +33,4 @@ def main() -> None:
 from . import index_cmd  # noqa: E402,F401
 from . import parse_cmd  # noqa: E402,F401
 from . import model_cmd  # noqa: E402,F401
+from . import serve_cmd  # noqa: E402,F401

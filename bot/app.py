@@ -1,0 +1,193 @@
+"""Build and run the Telegram Application: handlers, rate limiting, errors, polling or webhook.
+
+    settings = load_settings()
+    run(settings)                                   # long polling until SIGINT/SIGTERM
+    run(settings, webhook=Webhook("https://…/newsqa", listen="0.0.0.0", port=8443))
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    InlineQueryHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from retrieval.feedback import FeedbackStore
+from retrieval.library import Library
+
+from . import handlers
+from .asking import Asker
+from .config import BotSettings
+from .limits import RateLimiter
+from .texts import text
+
+logger = logging.getLogger(__name__)
+
+COMMANDS = ("start", "help", "search", "latest", "about", "reset", "ask")
+# Updates processed at once; questions are batched by the Asker, so more do not cost more CPU.
+CONCURRENT_UPDATES = 64
+NETWORK_RETRIES = 3
+# Methods safe to repeat after a timeout (a timed-out send may have been delivered already:
+# repeating it could post the answer twice, so sends are only retried on connection errors).
+_IDEMPOTENT_PREFIXES = ("get", "edit", "answer", "set", "delete", "sendChatAction")
+
+
+class RetryingRateLimiter(AIORateLimiter):
+    """AIORateLimiter (flood limits, RetryAfter) that also retries network failures."""
+
+    async def process_request(self, callback: Callable[..., Awaitable[Any]], args: Any,
+                              kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
+                              rate_limit_args: Any) -> Any:
+        import asyncio
+
+        for attempt in range(NETWORK_RETRIES + 1):
+            try:
+                return await super().process_request(callback, args, kwargs, endpoint, data,
+                                                      rate_limit_args)
+            except BadRequest:  # a subclass of NetworkError, but retrying cannot fix it
+                raise
+            except TimedOut:
+                if attempt == NETWORK_RETRIES or not endpoint.startswith(_IDEMPOTENT_PREFIXES):
+                    raise
+            except NetworkError:
+                if attempt == NETWORK_RETRIES:
+                    raise
+            delay = 0.5 * 2**attempt
+            logger.warning("Bot API %s failed (attempt %d); retrying in %.1f s", endpoint,
+                           attempt + 1, delay)
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+
+@dataclass(frozen=True)
+class Webhook:
+    url: str  # public HTTPS URL Telegram posts to, e.g. https://bot.example.org/newsqa
+    listen: str = "127.0.0.1"
+    port: int = 8443
+    secret: str | None = None  # None: a fresh random secret each start
+
+
+def configure(builder: ApplicationBuilder, svc: handlers.Services) -> Application:
+    """Finish ``builder`` (token/request/base URL already set) and add every handler."""
+    application = (
+        builder.rate_limiter(RetryingRateLimiter(max_retries=3))
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .post_init(register_commands)
+        .build()
+    )
+    application.bot_data["services"] = svc
+    add_handlers(application)
+    return application
+
+
+def add_handlers(application: Application) -> None:
+    private = filters.ChatType.PRIVATE
+    groups = filters.ChatType.GROUPS
+    application.add_handler(TypeHandler(Update, handlers.gate), group=-1)
+    application.add_handler(CommandHandler("start", handlers.start))
+    application.add_handler(CommandHandler("help", handlers.help_command))
+    application.add_handler(CommandHandler("search", handlers.search))
+    application.add_handler(CommandHandler("latest", handlers.latest))
+    application.add_handler(CommandHandler("about", handlers.about))
+    application.add_handler(CommandHandler("reset", handlers.reset))
+    application.add_handler(CommandHandler("ask", handlers.ask_command))
+    new_text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+    application.add_handler(MessageHandler(new_text & private, handlers.private_text))
+    application.add_handler(MessageHandler(new_text & groups, handlers.group_text))
+    application.add_handler(MessageHandler(
+        filters.UpdateType.MESSAGE & filters.Document.ALL & private, handlers.document))
+    # Edited messages are ignored on purpose: answering again would post a second answer.
+    application.add_handler(MessageHandler(
+        filters.UpdateType.MESSAGE & private & ~filters.TEXT & ~filters.COMMAND
+        & ~filters.StatusUpdate.ALL, handlers.unsupported))
+    application.add_handler(CallbackQueryHandler(handlers.button))
+    application.add_handler(InlineQueryHandler(handlers.inline_query))
+    application.add_error_handler(handlers.on_error)
+
+
+async def register_commands(application: Application) -> None:
+    """Commands menu in Chinese (default) and English."""
+    for lang, code in (("zh", None), ("zh", "zh"), ("en", "en")):
+        commands = [BotCommand(name, text(f"cmd_{name}", lang)) for name in COMMANDS]
+        await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault(),
+                                              language_code=code)
+
+
+def build_services(settings: BotSettings, library: Library,
+                   feedback: FeedbackStore) -> handlers.Services:
+    return handlers.Services(settings, library, Asker(library), feedback,
+                             RateLimiter(settings.rate_limit, settings.rate_window))
+
+
+def builder_for(settings: BotSettings) -> ApplicationBuilder:
+    builder = ApplicationBuilder().token(settings.token)
+    if settings.api_base_url:
+        builder = builder.base_url(settings.api_base_url)
+    if settings.file_base_url:
+        builder = builder.base_file_url(settings.file_base_url)
+    return builder
+
+
+def run(settings: BotSettings, library: Library, feedback: FeedbackStore, *,
+        webhook: Webhook | None = None) -> None:
+    """Serve until SIGINT/SIGTERM (PTB installs the handlers), then close cleanly."""
+    application = configure(builder_for(settings), build_services(settings, library, feedback))
+    if webhook is None:
+        logger.info("newsqa bot polling for updates")
+        application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+        return
+    path = urlparse(webhook.url).path.lstrip("/")
+    logger.info("newsqa bot listening for webhooks on %s:%d/%s", webhook.listen, webhook.port,
+                path)
+    application.run_webhook(
+        listen=webhook.listen, port=webhook.port, url_path=path, webhook_url=webhook.url,
+        secret_token=webhook.secret or secrets.token_urlsafe(32),
+        allowed_updates=Update.ALL_TYPES,
+    )
+
+
+class RedactToken(logging.Filter):
+    """Replace the bot token wherever it appears in a log record (httpx logs request URLs)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg = message.replace(self.token, "<token>")
+            record.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            # Tracebacks are formatted later; pre-render them redacted.
+            formatted = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = formatted.replace(self.token, "<token>")
+        return True
+
+
+def setup_logging(token: str, level: str = "INFO") -> None:
+    """Log to stderr with the token redacted; httpx request lines only at DEBUG."""
+    logging.basicConfig(level=level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redact = RedactToken(token)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redact)
+    if level.upper() != "DEBUG":
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        logging.getLogger("httpcore").setLevel(logging.WARNING)
