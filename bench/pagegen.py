@@ -4,9 +4,11 @@ A generated page imitates what a PDF/OCR extraction of a typeset page gives: lin
 the column width (first lines indented two cells, the indent usually lost), blank lines at
 column breaks that may split a sentence, paragraphs with or without blank lines between
 them, layout spaces around numbers and in letter-spaced lines, headlines before or after
-their bodies, kickers, subtitles, byline boxes, datelines (本报讯 / 新华社…电) and photo
-captions credited after the caption. Everything random comes from the ``rng`` argument,
-so a seed reproduces a page exactly.
+their bodies, kickers (sometimes set directly above a headline no shorter than them),
+subtitles, byline boxes, datelines (本报讯 / 新华社…电), photo captions credited after the
+caption (a "摄" box, a run-in "（记者 X 摄）", or a plain byline box), headlines with
+punctuation and numbers, and page headers/footers (dates, 星期, 责编/版式, 第N版).
+Everything random comes from the ``rng`` argument, so a seed reproduces a page exactly.
 
 Bodies come from the sample page's parsed articles and from CMRC 2018 dev passages
 (CC BY-SA 4.0, ymcui/cmrc2018; read from /work/shared, not copied into the repo), split
@@ -45,6 +47,11 @@ _SUB_PREFIXES = ("记者走访", "聚焦", "探访", "一线观察：", "关于"
 _KICKERS = ("中国人民银行聊城市分行", "市文化和旅游局", "国家金融监督管理总局聊城监管分局",
             "市教育局", "本报特别策划", "高质量发展调研行", "新时代新征程新伟业")
 _ORGS = ("本报", "本报", "本报", "新华社")
+_WEEKDAYS = "一二三四五六日"
+_SECTIONS = ("要闻", "综合", "经济", "民生", "文化", "时评")
+# Headline shapes with punctuation or numbers; {h} is the topic, {s} a stock ending.
+_PUNCTUATED_HEADS = ("{h}，{s}", "{h}：{s}", "{h}{s}！", "{h}　{s}", "{n}个项目{s}",
+                     "{h}投入{n}万元", "前{m}月{h}{s}", "{h}，{n}家企业{s}")
 
 _SENTENCE = re.compile(r"[^。！？]*[。！？]+[”’」』）]*")
 _CLOSING = "，。、；：！？”’）》」』…"
@@ -120,9 +127,16 @@ def make_articles(rng: random.Random, count: int, *, cmrc: Sequence[dict[str, st
                 continue
             title = _clean_headline(row["title"]) + rng.choice(_HEAD_SUFFIXES)
             first = _clean_headline(row["title"])[:6]
-            if rng.random() < 0.15 and len(first) >= 2 and is_cjk(first[-1]):
+            roll = rng.random()
+            if roll < 0.15 and len(first) >= 2 and is_cjk(first[-1]):
                 # Two phrases set apart by a space, as on the sample page.
                 title = first + " " + rng.choice(_HEAD_SUFFIXES)
+            elif roll < 0.35 and len(first) >= 2:
+                # Real headlines carry commas, colons, exclamation marks and figures.
+                shape = rng.choice(_PUNCTUATED_HEADS)
+                title = shape.format(h=first, s=rng.choice(_HEAD_SUFFIXES),
+                                     n=rng.randint(2, 3000), m=rng.randint(2, 11))
+                title = clean_layout_spacing(title.replace("　", " "), keep_phrase_gaps=True)
         if photo:
             paragraphs = tuple(p[:rng.randint(60, 140)] for p in paragraphs[:2])
             paragraphs = tuple(_end_sentence(p) for p in paragraphs)
@@ -157,6 +171,8 @@ class PageStyle:
     fullwidth_digits: bool
     layout_spaces: float  # probability that a line with digits/Latin gets justification spaces
     letter_spacing: float  # probability that a line is letter-spaced end to end
+    header: bool = False  # a running head above the stories (date, 星期, 责编, 第N版)
+    footer: bool = False  # the same kind of furniture below them
 
     @classmethod
     def random(cls, rng: random.Random) -> PageStyle:
@@ -169,6 +185,8 @@ class PageStyle:
             fullwidth_digits=rng.random() < 0.2,
             layout_spaces=rng.choice((0.0, 0.3, 0.6)),
             letter_spacing=rng.choice((0.0, 0.02)),
+            header=rng.random() < 0.4,
+            footer=rng.random() < 0.25,
         )
 
 
@@ -251,13 +269,14 @@ def _head_lines(article: Article, rng: random.Random, style: PageStyle) -> list[
     lines: list[str] = []
     if article.kicker:
         lines.append(article.kicker)
-        # Set directly above the headline only when it is visibly the shorter line;
-        # otherwise extracted text cannot tell it from a headline's first line.
-        if rng.random() < 0.7 or len(article.kicker) + 2 > len(article.title or ""):
+        # Mostly set apart by a blank line or visibly shorter; sometimes neither, which
+        # extracted text cannot tell from a headline broken over two lines.
+        shorter = len(article.kicker) + 2 <= len(article.title or "")
+        if rng.random() < 0.7 or (not shorter and rng.random() < 0.85):
             lines.append("")
     title = article.title or ""
     head_width = max(style.width, 24) // 2 + rng.randint(0, 6)
-    if len(title) > head_width and " " not in title:
+    if len(title) > head_width and not re.search(r"[ ，：！]", title):
         cut = (len(title) + 1) // 2
         lines.extend([title[:cut], title[cut:]])
     else:
@@ -290,6 +309,26 @@ def _body_lines(paragraphs: Sequence[str], rng: random.Random, style: PageStyle,
     return out
 
 
+def _page_date(rng: random.Random) -> str:
+    return f"{rng.randint(2015, 2024)}年{rng.randint(1, 12)}月{rng.randint(1, 28)}日"
+
+
+def _furniture(rng: random.Random) -> str:
+    """A running head or foot: date and weekday, editors, page number, section."""
+    date = f"{_page_date(rng)} 星期{rng.choice(_WEEKDAYS)}"
+    editors = f"责编：{_name(rng)} 版式：{_name(rng)}"
+    page = rng.choice((f"第{rng.randint(1, 16)}版", f"A{rng.randint(1, 12)}版",
+                       f"第{rng.randint(1, 16)}版 {rng.choice(_SECTIONS)}"))
+    return rng.choice((
+        f"{date} {editors}",
+        f"{date}  {page}",
+        f"{editors} 校对：{_name(rng)}",
+        page,
+        date,
+        f"聊城日报 {date} {page}",
+    ))
+
+
 def generate_page(articles: Sequence[Article], rng: random.Random, *,
                   style: PageStyle | None = None) -> tuple[str, list[Article]]:
     """Render ``articles`` as one page; returns the page text and the expected articles."""
@@ -303,18 +342,29 @@ def generate_page(articles: Sequence[Article], rng: random.Random, *,
             paragraphs = tuple(clean_layout_spacing(p.translate(_FULL_WIDTH)) for p in paragraphs)
         expected = replace(article, paragraphs=paragraphs)
         if article.kind == "photo":
-            body = _body_lines(paragraphs, rng, style)
-            credit = _byline_box(article.authors, rng, photo=True)
             nxt = articles[index + 1] if index + 1 < len(articles) else None
-            # Without "摄" a credit after a caption is only readable as such when the next
-            # story opens with a headline or its own dateline; use "摄" otherwise.
-            if "摄" not in credit[0] and (style.headline_first or nxt is not None):
-                credit = [credit[0] + " 摄"]
             if style.headline_first:
                 # Between two stories a caption is one paragraph; more could not be told
                 # apart from the previous story's end.
-                body = _body_lines(paragraphs[:1], rng, style)
-                expected = replace(expected, paragraphs=paragraphs[:1])
+                paragraphs = paragraphs[:1]
+                expected = replace(expected, paragraphs=paragraphs)
+            form = rng.choice(("box", "box", "run-in", "plain"))
+            if form == "run-in":
+                # "（本报记者 X 摄）" closing the caption's last paragraph.
+                credit_text = f"（{rng.choice(('', '本报记者 ', '记者'))}{article.authors[0]} 摄）"
+                body = _body_lines((*paragraphs[:-1], paragraphs[-1] + credit_text), rng, style)
+                blocks.append(body)
+                truth.append(expected)
+                continue
+            credit = _byline_box(article.authors, rng, photo=True)
+            # A plain box ("本报记者 X", no 摄) after a caption is only readable as its credit
+            # when a headline follows; use "摄" elsewhere.
+            if form == "plain" and style.headline_first and nxt is not None:
+                credit = [re.sub(r" ?摄$", "", credit[0]).replace("摄影记者", "记者")
+                          .replace("摄 影 记 者", "记 者")]
+            elif "摄" not in credit[0]:
+                credit = [credit[0] + " 摄"]
+            body = _body_lines(paragraphs, rng, style)
             blocks.append([*body, "", *credit])
             truth.append(expected)
             continue
@@ -332,6 +382,10 @@ def generate_page(articles: Sequence[Article], rng: random.Random, *,
         else:
             blocks.append([*body, "", *head])
         truth.append(expected)
+    if style.header:
+        blocks.insert(0, [_furniture(rng)])
+    if style.footer:
+        blocks.append([_furniture(rng)])
     text = "\n\n".join("\n".join(block) for block in blocks) + "\n"
     truth = [replace(a, id=derive_article_id(source=None, date=None, title=a.title, body=a.text))
              for a in truth]

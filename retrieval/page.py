@@ -48,6 +48,20 @@ _FURNITURE_RE = re.compile(
     f"^[{SPACES}]*(?:责任编辑|责编|美术编辑|美编|版式|版式设计|组版|校对|审读|编辑|值班)"
     f"[{SPACES}]*[：:]|^[{SPACES}]*第?[{SPACES}]*[0-9０-９A-ZＡ-Ｚ]+[{SPACES}]*版[{SPACES}]*$"
 )
+# Running heads and feet: "2023年10月9日 星期一 责编：X 版式：Y", "第3版 要闻", "A2版".
+_S = f"[{SPACES}]*"
+_NAME = "[\u4e00-\u9fff]{2,4}(?![：:\u4e00-\u9fff])"
+_FURNITURE_PARTS = re.compile(
+    f"(?P<date>[0-9０-９]{{4}}{_S}年{_S}[0-9０-９]{{1,2}}{_S}月{_S}[0-9０-９]{{1,2}}{_S}日)"
+    f"|(?P<weekday>星期[一二三四五六日天]|周[一二三四五六日])"
+    f"|(?P<label>(?:责任编辑|责编|美术编辑|美编|版式设计|版式|组版|校对|审读|编辑|值班编辑|主编|"
+    f"图片编辑|排版|视觉){_S}[：:]{_S}{_NAME}(?:[{SPACES}、，,/]+{_NAME})*)"
+    f"|(?P<page>第?{_S}[A-ZＡ-Ｚ]?{_S}[0-9０-９]{{1,2}}{_S}版)"
+    f"|(?P<lunar>农历[\u4e00-\u9fff]{{2,6}}(?:年|月|日|初[一二三四五六七八九十]|"
+    f"[一二三四五六七八九十廿]{{1,3}}))"
+)
+_FURNITURE_LEFTOVER_MAX = 8  # a paper or section name beside the date/page/editors
+
 _PHOTO_CREDIT_RE = re.compile(
     f"[{SPACES}]*[（(](?P<credit>[^（()）]{{2,40}}?(?:摄|摄影|文/图|文／图))[）)]$"
 )
@@ -112,6 +126,22 @@ def _read_lines(text: str) -> list[_Line]:
     return lines
 
 
+_LATIN_HEAD = re.compile(r"[A-Za-z0-9][A-Za-z0-9.%'\-]*")
+
+
+def _effective_width(lines: list[_Line], i: int) -> int:
+    """The fill of line ``i`` plus the Latin word that did not fit at its end.
+
+    Typesetters do not split Latin words or numbers, so a line followed by
+    "PlayStation…" stops short of the column although it is full.
+    """
+    line = lines[i]
+    if i + 1 >= len(lines) or lines[i + 1].kind != "text":
+        return line.width
+    m = _LATIN_HEAD.match(lines[i + 1].text)
+    return line.width + (len(m.group(0)) + 1 if m else 0)
+
+
 def _fill_width(raw: str) -> int:
     """How much of the column a printed line fills, in cells.
 
@@ -134,6 +164,11 @@ def _column_width(widths: Iterable[int]) -> float:
 
 def _local_column(lines: list[_Line], index: int, *, direction: int, span: int = 6) -> float:
     """Column width around ``lines[index]``, looking at up to ``span`` body lines one way."""
+    return _column_width(_local_widths(lines, index, direction=direction, span=span))
+
+
+def _local_widths(lines: list[_Line], index: int, *, direction: int, span: int = 6) -> list[int]:
+    """Fill of up to ``span`` running lines cut mid-sentence from ``lines[index]`` one way."""
     widths: list[int] = []
     i = index
     while 0 <= i < len(lines) and len(widths) < span:
@@ -143,7 +178,7 @@ def _local_column(lines: list[_Line], index: int, *, direction: int, span: int =
         if not ends_sentence(line.text):
             widths.append(line.width)
         i += direction
-    return _column_width(widths)
+    return widths
 
 
 def _headlike(line: _Line) -> bool:
@@ -157,11 +192,29 @@ def _headlike(line: _Line) -> bool:
     return len(text) <= _MAX_HEADLINE_CHARS
 
 
+def _is_furniture(text: str) -> bool:
+    """A running head/foot: dates, weekdays, editors and page numbers, and little else."""
+    if _FURNITURE_RE.search(text):
+        return True
+    if ends_sentence(text) or _NOT_IN_HEADLINE.search(text) or len(text) > 60:
+        return False
+    strong = False
+    leftover: list[str] = []
+    last = 0
+    for m in _FURNITURE_PARTS.finditer(text):
+        leftover.append(text[last:m.start()])
+        last = m.end()
+        strong = strong or m.lastgroup in ("weekday", "label", "page")
+    leftover.append(text[last:])
+    rest = re.sub(rf"[{SPACES}|｜·•/、，,\-—]+", "", "".join(leftover))
+    return strong and len(rest) <= _FURNITURE_LEFTOVER_MAX and not re.search("[。；！？]", rest)
+
+
 def _classify(lines: list[_Line]) -> None:
     """Mark furniture, byline boxes and subtitles; headlines are found afterwards."""
     for i, line in enumerate(lines):
         text = line.text
-        if _FURNITURE_RE.search(text):
+        if _is_furniture(text):
             line.kind = "furniture"
             continue
         byline = parse_byline(text)
@@ -200,6 +253,7 @@ def _starts_paragraph(lines: list[_Line], i: int) -> bool:
         return True
     # A typeset first line is two cells short of the column (extraction drops the
     # indent); a one-line paragraph is shorter still.
+    # Raw width: a first line cut before a Latin word is short and still opens a paragraph.
     return line.width <= column - 3
 
 
@@ -226,32 +280,60 @@ def _find_headlines(lines: list[_Line]) -> None:
                 line.kind = "head"
 
 
+def _balanced(text: str) -> bool:
+    """Brackets and quotes opened in a headline are closed in it."""
+    for left, right in ("（）", "()", "《》", "“”", "「」", "【】"):
+        if text.count(left) != text.count(right):
+            return False
+    return True
+
+
 def _accept_headline(lines: list[_Line], start: int, stop: int) -> bool:
     run = lines[start:stop]
     text = "".join(line.text for line in run)
-    if sum(1 for ch in text if is_ideograph(ch)) < 2:
+    if sum(1 for ch in text if is_ideograph(ch)) < 2 or not _balanced(text):
         return False
     if stop >= len(lines):
-        return not _CLAUSE_MARKS.search(text) and len(run) <= 2 and start > 0
+        column = _local_column(lines, start - 1, direction=-1)
+        short = column == 0 or all(line.width <= column - 5 for line in run)
+        return (short or not _CLAUSE_MARKS.search(text)) and len(run) <= 2 and start > 0
     nxt = lines[stop]
     if nxt.kind in ("box", "subtitle") or starts_with_dateline(nxt.text):
         return True
     if nxt.kind == "head":
-        # A kicker: a short line directly above an accepted headline.
-        return not _CLAUSE_MARKS.search(text) and len(run) == 1
-    if _CLAUSE_MARKS.search(text) or ends_sentence(text):
-        return False
+        # A kicker: a short line above an accepted headline, set apart by a blank.
+        return len(run) == 1
+    if ends_sentence(text) and not (re.search("[！？!?]$", text) and nxt.blank_before
+                                    and _starts_paragraph(lines, stop)):
+        return False  # "…焕发新活力！" set apart from a new paragraph is still a headline
     if _word_across(run[-1].text, nxt.text):
         return False  # "…扶持体" + "系。…": a word runs on into the next line
     if run[0].indented and not nxt.indented:
         return False  # an indented first line followed by its unindented continuation
-    # The run is a fragment of the next paragraph when it fits that paragraph's column
-    # and the next line continues (full width) rather than opening a new paragraph.
-    column = _local_column(lines, stop, direction=1)
-    fits_column = all(line.width <= column + 2 for line in run)
-    if fits_column and not _starts_paragraph(lines, stop):
+    # The column around the run: a few running lines after it and before it.
+    column = _column_width(
+        _local_widths(lines, stop, direction=1) + _local_widths(lines, start - 1, direction=-1))
+    if column == 0:
+        return not _CLAUSE_MARKS.search(text)
+    if all(line.width >= column - 2 for line in run) and len(run) > 1:
+        return False  # several lines filling the column are running text
+    if any(line.width > column + 2 for line in run):
+        return True  # wider than the column: set across columns, as headlines are
+    if not _starts_paragraph(lines, stop):
+        # The next line runs on at full width: the run is the opening of its paragraph
+        # (a first line that lost its indent is often set loose, so it can be short).
         return False
-    return not (fits_column and not (nxt.blank_before or run[0].blank_before))
+    if nxt.indented:
+        return True  # the next paragraph opens there, and the run is not part of it
+    last = _effective_width(lines, stop - 1)
+    if last >= column - 2 or (last >= column - 5 and ends_sentence(nxt.text)):
+        # A full line (or a first line) followed by the short rest of its sentence
+        # ("…相似头骨" / blank / "相比，…较大。") is running text cut at a column break.
+        return False
+    if not (nxt.blank_before or run[0].blank_before):
+        # Nothing sets it apart: only a clearly short line without clause marks.
+        return last < column - 5 and not _CLAUSE_MARKS.search(text)
+    return True
 
 
 def _word_across(left: str, right: str) -> bool:
@@ -380,22 +462,67 @@ def _stories(items: list[_Unit | list[_Unit]], headlines_first: bool) -> list[_S
         if not isinstance(item, list):
             continue
         primary, secondary = (1, -1) if headlines_first else (-1, 1)
-        for step in (primary, secondary):
-            target = text_story(k + step, step)
-            if target is not None and not stories[target].head:
-                stories[target].head = item
-                break
-    return [part for story in stories for part in _split_caption(story)]
+        target = text_story(k + primary, primary)
+        if target is None:
+            # Only at the page's edge (or next to another head) may a headline sit on the
+            # other side of its body. A body already headlined is not taken from its
+            # owner: that would shift every headline after it by one story.
+            target = text_story(k + secondary, secondary)
+        if target is not None and not stories[target].head:
+            stories[target].head = item
+    # Where the page prints credits above bodies, a box after a body is not that story's
+    # byline but the credit of a photo caption printed after it.
+    leading_credits = any(
+        any(not after for _, after in story.boxes) or _dateline_credit(story.body)
+        for story in stories)
+    parts = [part for story in stories for part in _split_run_in(story, headlines_first)]
+    return [piece for part in parts
+            for piece in _split_caption(part, headlines_first and leading_credits)]
 
 
-def _split_caption(story: _Story) -> list[_Story]:
+def _split_run_in(story: _Story, headlines_first: bool) -> list[_Story]:
+    """Cut a text unit after a paragraph closed by a run-in credit ("…。（记者 X 摄）").
+
+    Such a paragraph ends a photo caption. On a headline-first page the caption follows
+    the previous story's body; otherwise it opens the unit and the rest is the next story.
+    """
+    paragraphs = _paragraphs(story.body.lines)
+    for j, paragraph in enumerate(paragraphs):
+        last = "".join(line.text for line in paragraph)
+        if j == len(paragraphs) - 1 and not (headlines_first and story.head and j > 0):
+            break
+        if not _run_in_credit(last):
+            continue
+        cut = sum(len(p) for p in paragraphs[: j + 1])
+        if headlines_first and story.head:
+            start = cut - len(paragraph)
+            body = _Story(_Unit("text", story.body.lines[:start]), story.head, story.boxes)
+            caption = _Story(_Unit("text", story.body.lines[start:cut]))
+            rest = _Story(_Unit("text", story.body.lines[cut:])) if cut < len(
+                story.body.lines) else None
+            return [body, caption, *([rest] if rest else [])]
+        caption = _Story(_Unit("text", story.body.lines[:cut]))
+        rest = _Story(_Unit("text", story.body.lines[cut:]), story.head, story.boxes)
+        return [caption, *_split_run_in(rest, headlines_first)]
+    return [story]
+
+
+def _run_in_credit(paragraph: str) -> bool:
+    credit = _PHOTO_CREDIT_RE.search(paragraph)
+    return credit is not None and parse_byline(credit.group("credit"),
+                                               require_role=False) is not None
+
+
+def _split_caption(story: _Story, trailing_boxes_are_credits: bool = False) -> list[_Story]:
     """Separate a photo caption that follows a headlined story's last paragraph.
 
     When headlines precede bodies, a caption printed between two stories runs on from the
-    previous body; its photographer's credit ("…摄") after it marks it. The caption is
-    taken to be the last paragraph, the usual length of a caption.
+    previous body; its photographer's credit ("…摄") after it marks it, or any byline box
+    after it on a page that prints bylines above bodies. The caption is taken to be the
+    last paragraph, the usual length of a caption.
     """
-    credits = [(byline, after) for byline, after in story.boxes if after and byline.photo]
+    credits = [(byline, after) for byline, after in story.boxes
+               if after and (byline.photo or trailing_boxes_are_credits)]
     if not story.head or not credits:
         return [story]
     paragraphs = _paragraphs(story.body.lines)
@@ -424,7 +551,7 @@ def _paragraphs(lines: list[_Line]) -> list[list[_Line]]:
         if not new:
             prev = lines[i - 1]
             if ends_sentence(prev.text):
-                short = prev.width <= column - 3
+                short = _effective_width(lines, i - 1) <= column - 3
                 new = short or line.blank_before
         if new:
             paragraphs.append([line])
@@ -497,7 +624,7 @@ def _article(story: _Story, *, source: str | None, date: str | None,
     trailing_box = any(after for _, after in story.boxes)
     kind = "photo" if title is None and (photo or trailing_box or len(body) <= 300) else "article"
     return Article(
-        id=derive_article_id(source=source, date=date, title=title, body=body),
+        id=derive_article_id(source=source, date=date, title=title, body=body, page=page),
         title=title,
         paragraphs=tuple(paragraphs),
         subtitle=subtitle,

@@ -79,7 +79,7 @@ def test_sample_column_break_inside_a_sentence_is_rejoined(sample: list[Article]
 def test_ids_derive_from_source_date_and_title(sample: list[Article]) -> None:
     first = sample[0]
     assert first.id == derive_article_id(source="聊城日报", date="2023-10-09",
-                                         title=first.title, body=first.text)
+                                         title=first.title, body=first.text, page="A2")
     assert (first.source, first.date, first.page) == ("聊城日报", "2023-10-09", "A2")
     assert len({a.id for a in sample}) == 8
 
