@@ -1,0 +1,157 @@
+"""Crash safety: real `newsqa ingest` processes are SIGKILLed at named points and at random
+times; afterwards the index opens, `check` passes, every article present is complete in every
+store, nothing of the others exists, and a rerun completes without duplicates.
+
+Named points come from the test-only hook NEWSQA_CRASH_AT=<point>:<n> (retrieval/index/files.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retrieval.articles import Article
+from retrieval.chunking import chunk_article
+from retrieval.index import Index
+
+CORPUS = Path(__file__).parent / "data" / "cmrc2018-small-articles.jsonl"
+N_ARTICLES = 48
+BATCH = 6
+PRELOADED = 18  # three batches ingested cleanly first, so a vectors file exists to fall behind
+
+
+def load_corpus() -> tuple[list[dict], list[Article]]:
+    records = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+    records = records[:N_ARTICLES]
+    articles = [
+        Article(id=r["id"], title=r["title"], paragraphs=(r["text"],), date=r["date"],
+                source=r["source"])
+        for r in records
+    ]
+    return records, articles
+
+
+@pytest.fixture()
+def setup(tmp_path: Path, embedder) -> tuple[Path, Path, list[Article]]:
+    records, articles = load_corpus()
+    source = tmp_path / "articles.jsonl"
+    source.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
+    )
+    index_dir = tmp_path / "index"
+    with Index.open(index_dir, create=True, embedder=embedder) as index:
+        index.upsert(articles[:PRELOADED], batch_size=BATCH)
+    return index_dir, source, articles
+
+
+def ingest(index_dir: Path, source: Path, crash_at: str | None = None) -> subprocess.Popen:
+    env = dict(os.environ)
+    env.pop("NEWSQA_CRASH_AT", None)
+    if crash_at:
+        env["NEWSQA_CRASH_AT"] = crash_at
+    return subprocess.Popen(
+        [sys.executable, "-m", "retrieval", "ingest", str(source), "--index", str(index_dir),
+         "--batch-size", str(BATCH)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+
+
+def saved_generation(index_dir: Path) -> int | None:
+    """Generation recorded in vectors.faiss (None when there is no such file)."""
+    path = index_dir / "vectors.faiss"
+    if not path.exists():
+        return None
+    return struct.unpack("<8sq", path.read_bytes()[:16])[1]
+
+
+def database_generation(index_dir: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(index_dir / "newsqa.sqlite") as conn:
+        return int(conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
+
+
+def assert_consistent(index_dir: Path, articles: list[Article]) -> int:
+    """Whole batches only, each article complete everywhere; returns how many are present."""
+    with Index.open(index_dir) as index:
+        assert index.check() == []
+        conn = index._store.conn
+        present = {row[0] for row in conn.execute("SELECT id FROM articles")}
+        n = len(present)
+        # batches commit atomically and in input order: exactly a prefix of whole batches
+        assert n % BATCH == 0 or n == len(articles), n
+        assert present == {a.id for a in articles[:n]}
+        rows = {cid: rowid for cid, rowid in conn.execute("SELECT chunk_id, id FROM chunks")}
+        expected = {c.id for a in articles[:n] for c in chunk_article(a)}
+        assert set(rows) == expected
+        fts = {r[0] for r in conn.execute("SELECT rowid FROM chunks_fts")}
+        assert fts == set(rows.values())
+        vector_ids = index._vectors.ids()
+        assert len(vector_ids) == len(np.unique(vector_ids))
+        assert set(vector_ids.tolist()) == set(rows.values())
+    assert saved_generation(index_dir) == database_generation(index_dir)  # repaired on open
+    return n
+
+
+def finish_and_verify(index_dir: Path, source: Path, articles: list[Article], present: int):
+    rerun = ingest(index_dir, source)
+    out, err = rerun.communicate(timeout=600)
+    assert rerun.returncode == 0, err
+    assert f"{N_ARTICLES - present} added, 0 replaced, {present} unchanged" in out
+    assert assert_consistent(index_dir, articles) == N_ARTICLES
+
+
+@pytest.mark.parametrize(
+    ("crash_at", "present"),
+    [
+        ("mid-embedding:2", 24),  # 4th batch committed, 5th killed while embedding
+        ("after-commit:2", 30),  # killed right after a commit, before the vectors save
+        ("mid-faiss-save:1", 48),  # everything committed, the final vectors save torn
+    ],
+)
+def test_kill_at_a_named_point_leaves_whole_batches_and_recovers(
+    setup, crash_at: str, present: int
+) -> None:
+    index_dir, source, articles = setup
+    process = ingest(index_dir, source, crash_at)
+    _out, err = process.communicate(timeout=600)
+    assert process.returncode == -signal.SIGKILL, err
+    # the vectors file is saved once, at the end: every kill leaves it behind the database
+    assert saved_generation(index_dir) < database_generation(index_dir)
+    if crash_at.startswith("mid-faiss-save"):
+        assert list(index_dir.glob("vectors.faiss.tmp-*"))  # the torn temp file
+    assert assert_consistent(index_dir, articles) == present
+    assert not list(index_dir.glob("*.tmp-*"))
+    finish_and_verify(index_dir, source, articles, present)
+
+
+def test_kill_at_random_times_then_rerun_completes(setup) -> None:
+    index_dir, source, articles = setup
+    seed = int(time.time())
+    rng = random.Random(seed)
+    present = PRELOADED
+    for _ in range(2):
+        process = ingest(index_dir, source)
+        assert process.stderr is not None
+        # wait until it is really ingesting (a batch with new chunks committed; progress
+        # lines of skipped, unchanged batches say "0 chunks"), then kill it at a random moment
+        while True:
+            line = process.stderr.readline()
+            if not line or (line.startswith("ingest:") and ", 0 chunks," not in line):
+                break
+        time.sleep(rng.uniform(0.0, 1.5))
+        process.kill()
+        process.communicate(timeout=60)
+        before, present = present, assert_consistent(index_dir, articles)
+        assert present > before or present == N_ARTICLES, f"seed {seed}"
+    finish_and_verify(index_dir, source, articles, present)
