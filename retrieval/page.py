@@ -240,7 +240,15 @@ def _is_closed(lines: list[_Line], i: int) -> bool:
     prev = lines[i - 1]
     if lines[i].text[0] in _LINE_START_CLOSERS:
         return False  # a quote or clause closed on the next line: the sentence runs on
-    return prev.kind in ("box", "subtitle", "head", "furniture") or ends_sentence(prev.text)
+    return prev.kind in ("box", "subtitle", "head", "furniture") or _closes(prev.text)
+
+
+_CREDIT_TAIL = re.compile(f"(?:摄|摄影|文/图|文／图)[{SPACES}]*[）)]$")
+
+
+def _closes(text: str) -> bool:
+    """A finished sentence, or a caption's run-in credit ("…（记者 X 摄）")."""
+    return ends_sentence(text) or bool(_CREDIT_TAIL.search(text))
 
 
 def _starts_paragraph(lines: list[_Line], i: int) -> bool:
@@ -326,7 +334,7 @@ def _accept_headline(lines: list[_Line], start: int, stop: int) -> bool:
     if nxt.indented:
         return True  # the next paragraph opens there, and the run is not part of it
     last = _effective_width(lines, stop - 1)
-    if last >= column - 2 or (last >= column - 5 and ends_sentence(nxt.text)):
+    if last >= column - 5 and ends_sentence(nxt.text):
         # A full line (or a first line) followed by the short rest of its sentence
         # ("…相似头骨" / blank / "相比，…较大。") is running text cut at a column break.
         return False
@@ -550,7 +558,7 @@ def _paragraphs(lines: list[_Line]) -> list[list[_Line]]:
         new = i == 0 or line.indented
         if not new:
             prev = lines[i - 1]
-            if ends_sentence(prev.text):
+            if _closes(prev.text):
                 short = _effective_width(lines, i - 1) <= column - 3
                 new = short or line.blank_before
         if new:

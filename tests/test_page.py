@@ -187,3 +187,126 @@ def test_headline_before_body_page_is_split_into_its_stories() -> None:
 @pytest.mark.parametrize("text", ["", "   \n\n  ", "hello world\n1234\n", "%%%%\n----\n~~~"])
 def test_empty_or_garbage_text_gives_no_articles(text: str) -> None:
     assert parse_page(text) == []
+
+
+# --------------------------------------------------------------------------- regressions
+
+RUNNING_HEAD_PAGE = """2023年10月9日 星期一 责编：王五 版式：赵六
+
+稳中求进，再添新动能
+
+本报讯（记者 张三）今年以来，我市工业经
+济运行总体平稳，重点企业生产订单充足，
+新开工项目数量同比增长明显。
+
+第3版
+"""
+
+
+def test_running_heads_and_feet_are_dropped_and_a_comma_headline_is_kept() -> None:
+    (article,) = parse_page(RUNNING_HEAD_PAGE)
+    assert article.title == "稳中求进，再添新动能"
+    assert article.kicker is None
+    assert article.authors == ("张三",)
+    assert "星期" not in article.text and "第3版" not in article.text
+
+
+COMMA_HEADLINE_PLAIN_BODY = """城区新增三处口袋公园，市民乐享绿意
+
+记者从市园林局获悉，今年城区新
+建的三处口袋公园已于近日向市民开放，
+总面积达一万二千平方米。
+"""
+
+
+def test_headline_with_a_comma_before_plain_body_text_is_a_headline() -> None:
+    (article,) = parse_page(COMMA_HEADLINE_PLAIN_BODY)
+    assert article.title == "城区新增三处口袋公园，市民乐享绿意"
+    assert article.text.startswith("记者从市园林局获悉")
+
+
+COLUMN_BREAK_PAGE = """城区新增三处口袋公园
+
+本报讯（记者 张三）今年城区新建的三处
+口袋公园已于近日向市民开放。与其他城
+区的公园相比，新建公园的面积较大，设
+
+施更加齐全，附近居民纷纷前来游玩。
+
+这些公园内设置了健身步道、儿童游乐区
+和休憩座椅，受到附近居民的普遍欢迎。
+"""
+
+
+def test_full_body_line_alone_at_a_column_break_is_not_a_headline() -> None:
+    (article,) = parse_page(COLUMN_BREAK_PAGE)
+    assert article.title == "城区新增三处口袋公园"
+    assert "新建公园的面积较大，设施更加齐全" in article.text
+
+
+LATIN_WRAP_PAGE = """■ 本报记者 张三
+
+这款游戏是2000年由索尼公司发售的
+PlayStation平台专用游戏，制作公司
+位于东京，玩家扮演一名度过暑假的小
+学生。
+
+我的暑假稳步推进
+"""
+
+
+def test_line_short_only_because_a_latin_word_did_not_fit_is_body_text() -> None:
+    (article,) = parse_page(LATIN_WRAP_PAGE)
+    assert article.title == "我的暑假稳步推进"
+    assert article.text.startswith("这款游戏是2000年由索尼公司发售的PlayStation平台")
+
+
+CAPTION_PAGES = {
+    "run-in credit": """城区新增三处口袋公园
+
+■ 本报记者 王五
+
+记者从市园林局获悉，今年城区新建的
+三处口袋公园已于近日向市民开放。
+
+10月8日，市民在公园内散步。（本报
+记者 许金松 摄）
+
+秋粮收购工作全面展开
+
+■ 本报记者 赵六
+
+国家粮食和物资储备局8日表示，今年
+秋粮收购工作全面展开。
+""",
+    "plain box": """城区新增三处口袋公园
+
+■ 本报记者 王五
+
+记者从市园林局获悉，今年城区新建的
+三处口袋公园已于近日向市民开放。
+
+10月8日，市民在公园内散步。
+
+■ 本报记者 许金松
+
+秋粮收购工作全面展开
+
+■ 本报记者 赵六
+
+国家粮食和物资储备局8日表示，今年
+秋粮收购工作全面展开。
+""",
+}
+
+
+@pytest.mark.parametrize("form", sorted(CAPTION_PAGES))
+def test_caption_between_headline_first_stories_is_split_off_without_a_photo_box(
+    form: str,
+) -> None:
+    park, photo, grain = parse_page(CAPTION_PAGES[form])
+    assert (park.title, park.authors) == ("城区新增三处口袋公园", ("王五",))
+    assert park.text.endswith("已于近日向市民开放。")
+    assert (photo.kind, photo.title, photo.authors) == ("photo", None, ("许金松",))
+    assert photo.text == "10月8日，市民在公园内散步。"
+    assert (grain.title, grain.authors) == ("秋粮收购工作全面展开", ("赵六",))
