@@ -32,19 +32,26 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .answers import Span
 from .chunking import split_sentences
 from .normalize import normalize_for_search
 from .question import UNITS, AnswerKind, Question
 
 # Logistic weights, see module docstring; refit with bench/cmrc.py --oracle after changes.
+# W_KIND was raised from the fitted 0.60 to 1.00 once a unit in the question (几条) had to
+# match: the stricter feature lifted top-sentence accuracy on number/time/list questions.
 W_LOCAL, W_BIGRAMS, W_PREVIOUS, W_KIND, W_CUE, W_FIRST, W_LENGTH = (
-    3.32, 2.59, -0.73, 0.60, 1.15, 0.10, 0.26,
+    3.32, 2.59, -0.73, 1.00, 1.15, 0.10, 0.26,
 )
 BIAS = -3.94
 # Further answer sentences (up to max_sentences) are shown when their probability is at least
 # this share of the best one's (0.3: gold answer shown 0.85 of the time, 1.9 sentences, with gold
 # passages; 0.0 would always show three for 0.90).
 FURTHER_SENTENCE_RATIO = 0.3
+# Sentences checked for a person/place name (POS tagging is too slow for all of them).
+NAME_CHECK_DEPTH = 3
+# Logit bonus for holding a name of the wanted kind (checked on CMRC person/place questions).
+W_NAME = 0.6
 # Headline words count at this share toward relevance: a headline sets the topic that the
 # body's sentences no longer repeat.
 TITLE_WEIGHT = 0.5
@@ -63,7 +70,7 @@ _BIGRAM_RE = re.compile(r"\w\w")
 
 _NUM = r"(?:\d+(?:[.,]\d+)*|[零〇一二两三四五六七八九十百千万亿]+)"
 _NUMBER_RE = re.compile(
-    _NUM + r"(?:\s*(?:多|余))?(?:\s*[万亿千百])?\s*(?:" + "|".join(UNITS) + r"|%|％)?"
+    _NUM + r"(?:\s*(?:多|余))?(?:\s*[万亿千百])?\s*(?P<unit>" + "|".join(UNITS) + r"|%|％)?"
 )
 _TIME_RE = re.compile(
     r"(?:公元前?)?\d{1,4}\s*年(?:代|初|底|末)?(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?)?"
@@ -75,16 +82,29 @@ _LIST_ITEM = r"[^，。；：、,;:\s（）()“”]{1,24}"
 _LIST_RE = re.compile(
     _LIST_ITEM + r"(?:、" + _LIST_ITEM + r")+(?:(?:和|及|与|以及|或)" + _LIST_ITEM + ")?"
 )
+# News names people by their post: "董事长张书海说", "副市长王峰主持". jieba's tagger misses
+# many such names, so a name right after a post and before a speech verb counts too.
+_POSTS = (
+    "董事长|总经理|经理|书记|主任|市长|县长|区长|镇长|局长|厅长|省长|部长|主席|院长|校长|"
+    "负责人|总裁|会长|所长|站长|队长|社长|处长|科长|村民|党员|教授|医生|老师|记者|通讯员|"
+    "先生|女士|同志|专家|代表|委员"
+)
+_TITLED_NAME_RE = re.compile(
+    rf"(?:{_POSTS})(?P<name>[\u4e00-\u9fff]{{2,3}}?)"
+    r"(?=说|表示|告诉|介绍|指出|主持|认为|称|强调|坦言|笑着|，|。|、|（|\s)"
+)
+# The most common Chinese surnames (covering ~90% of people): jieba tags words such as 智能化
+# as names ("nr"), so a name must start with one of these.
+_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛"
+    "郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰"
+    "焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁"
+    "蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂"
+    "全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+)
 _CLAUSE_BREAK = re.compile(r"[，,；;：:]")
 _POS_FOR_KIND = {AnswerKind.PERSON: ("nr",), AnswerKind.PLACE: ("ns",), AnswerKind.TIME: ("t",)}
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """Characters ``start``..``end`` of ``Article.text``."""
-
-    start: int
-    end: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,16 +154,23 @@ def _candidates(question: Question, sentence: str) -> list[tuple[int, int]]:
     kind = question.kind
     spans: list[tuple[int, int]] = []
     if kind is AnswerKind.NUMBER:
-        spans = [m.span() for m in _NUMBER_RE.finditer(sentence) if m.group(0).strip()]
+        # A bare Chinese numeral is usually part of a word (一台台, 十分): it needs a unit.
+        spans = [
+            m.span() for m in _NUMBER_RE.finditer(sentence)
+            if m.group(0).strip() and (m.group(0)[0].isdigit() or m.group("unit"))
+        ]
         if question.unit:
-            with_unit = [s for s in spans if sentence[s[0]: s[1]].endswith(question.unit)]
-            spans = with_unit or spans
+            spans = [s for s in spans if sentence[s[0]: s[1]].endswith(question.unit)]
     elif kind is AnswerKind.TIME:
         spans = [m.span() for m in _TIME_RE.finditer(sentence)]
     elif kind is AnswerKind.LIST:
         spans = [m.span() for m in _LIST_RE.finditer(sentence)]
+    if kind is AnswerKind.PERSON:
+        spans = [m.span("name") for m in _TITLED_NAME_RE.finditer(sentence)]
     if kind in _POS_FOR_KIND and not spans:
         spans = _pos_spans(sentence, _POS_FOR_KIND[kind])
+    if kind is AnswerKind.PERSON:
+        spans = [s for s in spans if sentence[s[0]] in _SURNAMES and 2 <= s[1] - s[0] <= 4]
     # A span the question already contains is not its answer ("2023年" in "2023年谁…").
     return [s for s in spans if _fold(sentence[s[0]: s[1]]).strip() not in question.normalized]
 
@@ -230,6 +257,14 @@ class SentenceScores:
     relevance: list[float]
 
 
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
+
+
 def score_sentences(
     question: Question, text: str, spans: Sequence[tuple[int, int]], *, title: str | None = None
 ) -> SentenceScores:
@@ -269,7 +304,7 @@ def score_sentences(
             + W_FIRST * (i == 0)
             + W_LENGTH * min(len(sentence), 200) / 100
         )
-        probability.append(1.0 / (1.0 + math.exp(-logit)))
+        probability.append(_sigmoid(logit))
         from_title = sum(w for t, w in in_title if t not in sentence)
         relevance.append(
             (_overlap(sentence, weights, total) + TITLE_WEIGHT * from_title / total)
@@ -298,6 +333,13 @@ def extract(
     scores = score_sentences(question, text, spans, title=title)
     prob = scores.probability
     order = sorted(range(len(spans)), key=lambda i: -prob[i])
+    if question.kind in (AnswerKind.PERSON, AnswerKind.PLACE):
+        # Names need jieba's POS tagger (~2 ms a sentence), so only the leaders are checked.
+        prob = list(prob)
+        for i in order[:NAME_CHECK_DEPTH]:
+            if _candidates(question, text[spans[i][0]: spans[i][1]]):
+                prob[i] = _sigmoid(_logit(prob[i]) + W_NAME)
+        order = sorted(range(len(spans)), key=lambda i: -prob[i])
     chosen = [
         i for i in order[:max_sentences] if prob[i] >= FURTHER_SENTENCE_RATIO * prob[order[0]]
     ]

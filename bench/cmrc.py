@@ -1,0 +1,185 @@
+"""CMRC 2018 dev as a retrieval + extractive-answer benchmark for newsqa (prints figures).
+
+    python bench/cmrc.py                 # full run: every question through Library.ask
+    python bench/cmrc.py --oracle        # extraction only, on each question's gold passage
+    python bench/cmrc.py --limit 500     # a quicker sample
+
+The 848 passages are indexed as articles (id = context_id, title, body = text) into a cached
+index under the user cache dir, built once per model and reused. Data: CMRC 2018 (Cui et al.,
+EMNLP 2019), CC BY-SA 4.0, from /work/shared/benchmarks/cmrc2018-dev (see its README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from retrieval.articles import Article
+
+DATA = Path(os.environ.get("NEWSQA_CMRC", "/work/shared/benchmarks/cmrc2018-dev"))
+
+
+def load_contexts() -> dict[str, dict]:
+    with open(DATA / "contexts.jsonl", encoding="utf-8") as f:
+        return {c["context_id"]: c for c in map(json.loads, f)}
+
+
+def load_questions() -> list[dict]:
+    with open(DATA / "qa.jsonl", encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def as_articles(contexts: dict[str, dict]) -> Iterator[Article]:
+    for c in contexts.values():
+        yield Article(id=c["context_id"], title=c["title"], paragraphs=(c["text"],),
+                      source="CMRC 2018 dev")
+
+
+def index_dir(model: str | None) -> Path:
+    from platformdirs import user_cache_dir
+
+    name = (model or "default").replace("/", "_")
+    return Path(user_cache_dir("newsqa")) / "bench" / f"cmrc2018-dev-{name}"
+
+
+def build_index(model: str | None) -> Path:
+    """Build (or reuse) the cached benchmark index; returns its directory."""
+    from retrieval.index import Index
+
+    path = index_dir(model)
+    contexts = load_contexts()
+    with Index.open(path, model=model, create=True) as index:
+        if index.stats().articles != len(contexts):
+            started = time.perf_counter()
+            index.upsert(list(as_articles(contexts)))
+            print(f"built {path} in {time.perf_counter() - started:.0f}s", file=sys.stderr)
+    return path
+
+
+def sample_index(tmp: Path) -> Path:
+    """An index of the bundled sample page: unrelated to CMRC, so nothing there should answer."""
+    from retrieval.index import Index
+    from retrieval.sources import load_articles
+
+    root = Path(__file__).resolve().parent.parent
+    page = root / "retrieval" / "data" / "liaocheng-daily-page.txt"
+    path = tmp / "sample-index"
+    with Index.open(path, create=True) as index:
+        index.upsert(load_articles(page, source="聊城日报"))
+    return path
+
+
+def run_oracle() -> None:
+    """Extraction alone, on each question's gold passage (no retrieval)."""
+    from retrieval.extract import extract
+    from retrieval.question import analyze
+
+    contexts, questions = load_contexts(), load_questions()
+    shown = highlighted = sentences = 0
+    started = time.perf_counter()
+    for q in questions:
+        c = contexts[q["context_id"]]
+        got = extract(analyze(q["question"]), c["text"], title=c["title"])
+        assert got is not None
+        quote = "".join(s.of(c["text"]) for s in got.sentences)
+        marks = "".join(s.of(c["text"]) for s in got.highlights)
+        shown += any(a in quote for a in q["answers"])
+        highlighted += any(a in marks for a in q["answers"])
+        sentences += len(got.sentences)
+    n = len(questions)
+    print(f"oracle (gold passage) n={n}: gold answer in answer sentences {shown / n:.3f} "
+          f"(avg {sentences / n:.2f} sentences), in highlight {highlighted / n:.3f}, "
+          f"{1000 * (time.perf_counter() - started) / n:.1f} ms/question")
+
+
+def run_full(limit: int | None, model: str | None, latency_sample: int) -> list:
+    from retrieval.library import Library
+
+    questions = load_questions()[:limit]
+    path = build_index(model)
+    library = Library.open(path, model=model)
+    library.ask("热身")  # loads the model, jieba and the FAISS cache: measure warm latency
+    answers = []
+    started = time.perf_counter()
+    for start in range(0, len(questions), 32):
+        batch = questions[start: start + 32]
+        answers += library.ask_batch([q["question"] for q in batch], k=10)
+    batch_seconds = time.perf_counter() - started
+    hit1 = hit5 = mrr = in_answer = in_top3 = not_found = 0.0
+    for q, a in zip(questions, answers, strict=True):
+        ids = [c.article_id for c in a.citations]
+        rank = ids.index(q["context_id"]) + 1 if q["context_id"] in ids else None
+        hit1 += rank == 1
+        hit5 += rank is not None and rank <= 5
+        mrr += 1 / rank if rank is not None and rank <= 10 else 0
+        in_answer += a.found and any(g in a.text for g in q["answers"])
+        top3 = "".join(c.excerpt for c in a.citations[:3])
+        in_top3 += any(g in top3 for g in q["answers"])
+        not_found += not a.found
+    n = len(questions)
+    latencies = []
+    for q in questions[:latency_sample]:
+        t = time.perf_counter()
+        library.ask(q["question"])
+        latencies.append(1000 * (time.perf_counter() - t))
+    cuts = statistics.quantiles(latencies, n=20)
+    stats = library.about()
+    library.close()
+    print(f"CMRC 2018 dev, {n} questions over {stats.articles} passages ({stats.chunks} chunks)")
+    print(f"model {stats.model} ({stats.backend}, {stats.vector_index}); "
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs")
+    print(f"passage hit@1 {hit1 / n:.3f}  hit@5 {hit5 / n:.3f}  MRR@10 {mrr / n:.3f}")
+    print(f"gold answer in `answer` {in_answer / n:.3f}  in top-3 excerpts {in_top3 / n:.3f}  "
+          f"not found {not_found / n:.3f}")
+    print(f"ask latency warm, single question (n={len(latencies)}): p50 {cuts[9]:.1f} ms  "
+          f"p95 {cuts[18]:.1f} ms; batched {1000 * batch_seconds / n:.1f} ms/question")
+    return answers
+
+
+def run_calibration(limit: int, model: str | None) -> None:
+    """Relevance of true answers (CMRC over its own passages) vs of answers from an unrelated
+    archive (CMRC questions over the sample newspaper page), to place the not-found threshold."""
+    import tempfile
+
+    from retrieval.library import Library
+
+    questions = [q["question"] for q in load_questions()[:limit]]
+    with Library.open(build_index(model), model=model) as library:
+        positives = [a.relevance for a in library.ask_batch(questions)]
+    with tempfile.TemporaryDirectory() as tmp, Library.open(sample_index(Path(tmp))) as library:
+        negatives = [a.relevance for a in library.ask_batch(questions)]
+    print("threshold  answerable-marked-not-found  unrelated-answered")
+    for t in [x / 20 for x in range(4, 17)]:
+        missed = sum(p < t for p in positives) / len(positives)
+        wrong = sum(r >= t for r in negatives) / len(negatives)
+        print(f"  {t:.2f}      {missed:.3f}                        {wrong:.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--oracle", action="store_true", help="extraction on gold passages only")
+    parser.add_argument("--calibrate", action="store_true", help="not-found threshold table")
+    parser.add_argument("--limit", type=int, default=None, help="first N questions only")
+    parser.add_argument("--model", default=None, help="embedding model (default: the offline e5)")
+    parser.add_argument("--latency-sample", type=int, default=300,
+                        help="single-question asks timed for the latency percentiles")
+    args = parser.parse_args()
+    if args.oracle:
+        run_oracle()
+    elif args.calibrate:
+        run_calibration(args.limit or 1000, args.model)
+    else:
+        run_full(args.limit, args.model, args.latency_sample)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,211 @@
+"""What ``Library.ask`` and ``Library.search`` return: plain frozen values, no formatting.
+
+Quoted text is never stored re-typed: a :class:`Citation` keeps offsets into ``Article.text``
+and its strings are slices taken when it is built, so the CLI and the bot can only show what
+the paper printed. Renderers decide on bold, colour or HTML from the spans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .articles import Article
+
+# Shown between two quoted sentences that are not adjacent in the article: it marks an
+# omission, it is never part of a quotation.
+GAP = "……"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Characters ``start``..``end`` of ``Article.text``."""
+
+    start: int
+    end: int
+
+    def of(self, text: str) -> str:
+        return text[self.start: self.end]
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A piece of a citation's excerpt; ``role`` is "context", "quote" or "highlight"."""
+
+    text: str
+    role: str
+    start: int  # offset into Article.text
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """One cited article: the sentences that answer, the span to highlight, a little context."""
+
+    n: int  # 1-based number as shown ("[1]")
+    article_id: str
+    chunk_id: str  # the retrieved chunk the quote was taken from or next to
+    title: str | None
+    authors: tuple[str, ...]
+    date: str | None
+    source: str | None
+    page: str | None
+    score: float  # fused retrieval score (higher is better; comparable within one answer)
+    sentences: tuple[Span, ...]  # the quoted sentences, in text order
+    highlights: tuple[Span, ...]  # inside ``sentences``: the span that answers most directly
+    context_before: Span  # a few characters leading up to the first sentence
+    context_after: Span  # a few characters after the last sentence
+    segments: tuple[Segment, ...] = field(repr=False)  # context/quote/highlight pieces in order
+
+    @property
+    def quote(self) -> str:
+        """The quoted sentences; ``GAP`` joins sentences that are not adjacent."""
+        return _join(s for s in self.segments if s.role != "context")
+
+    @property
+    def excerpt(self) -> str:
+        """Quote with its context, as a reader sees it."""
+        return _join(self.segments)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "article_id": self.article_id,
+            "title": self.title,
+            "authors": list(self.authors),
+            "date": self.date,
+            "excerpt": self.excerpt,
+            "chunk_id": self.chunk_id,
+            "score": round(self.score, 4),
+            "source": self.source,
+            "page": self.page,
+            "quote": self.quote,
+            "sentences": [[s.start, s.end] for s in self.sentences],
+            "highlights": [[s.start, s.end] for s in self.highlights],
+        }
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        n: int,
+        article: Article,
+        chunk_id: str,
+        score: float,
+        sentences: tuple[Span, ...],
+        highlights: tuple[Span, ...],
+        context_chars: int = 24,
+    ) -> Citation:
+        """Cut the excerpt out of ``article.text``; context stops at a paragraph break."""
+        text = article.text
+        first, last = sentences[0], sentences[-1]
+        before_start = max(0, first.start - context_chars)
+        newline = text.rfind("\n", before_start, first.start)
+        if newline >= 0:
+            before_start = newline + 1
+        after_end = min(len(text), last.end + context_chars)
+        newline = text.find("\n", last.end, after_end)
+        if newline >= 0:
+            after_end = newline
+        before, after = Span(before_start, first.start), Span(last.end, after_end)
+        return cls(
+            n=n, article_id=article.id, chunk_id=chunk_id, title=article.title,
+            authors=article.authors, date=article.date, source=article.source,
+            page=article.page, score=score, sentences=sentences, highlights=highlights,
+            context_before=before, context_after=after,
+            segments=_segments(text, before, sentences, highlights, after),
+        )
+
+
+def _segments(
+    text: str, before: Span, sentences: tuple[Span, ...], highlights: tuple[Span, ...],
+    after: Span,
+) -> tuple[Segment, ...]:
+    out: list[Segment] = []
+    if before.end > before.start:
+        out.append(Segment(before.of(text), "context", before.start))
+    for sentence in sentences:
+        pos = sentence.start
+        for mark in sorted(highlights, key=lambda s: s.start):
+            start, end = max(mark.start, sentence.start), min(mark.end, sentence.end)
+            if start >= end:
+                continue
+            if start > pos:
+                out.append(Segment(text[pos:start], "quote", pos))
+            out.append(Segment(text[start:end], "highlight", start))
+            pos = end
+        if pos < sentence.end:
+            out.append(Segment(text[pos: sentence.end], "quote", pos))
+    if after.end > after.start:
+        out.append(Segment(after.of(text), "context", after.start))
+    return tuple(out)
+
+
+def _join(segments: Any) -> str:
+    """Concatenate segments, keeping the article's own text between adjacent ones."""
+    parts: list[str] = []
+    end: int | None = None
+    for seg in segments:
+        if end is not None and seg.start > end:
+            parts.append(GAP)
+        parts.append(seg.text)
+        end = seg.start + len(seg.text)
+    return "".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    """An article offered when nothing answers: "maybe you meant …"."""
+
+    article_id: str
+    title: str | None
+    date: str | None
+    source: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"article_id": self.article_id, "title": self.title, "date": self.date,
+                "source": self.source}
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The reply to one question. ``text`` is what is shown as the answer (see ``found``)."""
+
+    question: str  # as asked
+    resolved: str  # after follow-up resolution: what was actually searched
+    found: bool
+    text: str  # the quoted answer sentences when found, else the not-found message
+    citations: tuple[Citation, ...]  # rank order; empty when not found
+    suggestions: tuple[Headline, ...] = ()  # closest headlines when not found
+    history: Any = None  # conversation.History after this turn (pass it to the next ask)
+    id: str | None = None  # the caller's id (``ask --batch``)
+    relevance: float = 0.0  # the score the not-found threshold was applied to
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "question": self.question,
+            "found": self.found,
+            "answer": self.text,
+            "citations": [c.to_dict() for c in self.citations],
+            "resolved_question": self.resolved,
+            "suggestions": [s.to_dict() for s in self.suggestions],
+            "relevance": round(self.relevance, 4),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """One article found by ``Library.search``: its headline and best passage."""
+
+    citation: Citation
+
+    @property
+    def title(self) -> str | None:
+        return self.citation.title
+
+    @property
+    def excerpt(self) -> str:
+        return self.citation.excerpt
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.citation.to_dict()

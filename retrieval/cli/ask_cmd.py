@@ -1,0 +1,212 @@
+"""``newsqa ask | search | chat``: answer questions from the terminal, quoting the archive."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+import click
+
+from ..errors import InputError
+from . import main
+from .index_cmd import index_option
+
+if TYPE_CHECKING:
+    from ..answers import Answer, Citation, Headline
+    from ..library import Library
+
+BATCH_SIZE = 32  # questions embedded per model call in --batch
+k_option = click.option(
+    "-k", "k", default=3, show_default=True, type=click.IntRange(1, 20),
+    help="Maximum number of cited articles.",
+)
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object per answer instead of text."
+)
+model_option = click.option(
+    "--model", help="Embedding model to query with (default: the one the index was built with)."
+)
+
+
+def _library(index_dir: Path | None, model: str | None) -> Library:
+    from ..library import Library
+
+    return Library.open(index_dir, model=model)
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option("--batch", "batch_file", type=click.Path(dir_okay=False, path_type=Path),
+              help='JSONL file of {"id", "question"} lines; writes one JSON answer per line.')
+@index_option
+@model_option
+@k_option
+@json_option
+def ask(
+    question: str | None, batch_file: Path | None, index_dir: Path | None, model: str | None,
+    k: int, as_json: bool,
+) -> None:
+    """Answer QUESTION with quotes from the archive, each with its numbered citation."""
+    if (question is None) == (batch_file is None):
+        raise click.UsageError("give either a QUESTION or --batch FILE, not both or neither")
+    if batch_file is not None:
+        records = list(_read_batch(batch_file))  # all lines checked before anything is asked
+        with _library(index_dir, model) as library:
+            for start in range(0, len(records), BATCH_SIZE):
+                chunk = records[start: start + BATCH_SIZE]
+                answers = library.ask_batch([q for _, q in chunk], ids=[i for i, _ in chunk], k=k)
+                for answer in answers:
+                    click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+        return
+    assert question is not None
+    with _library(index_dir, model) as library:
+        answer = library.ask(question, k=k)
+    _emit(answer, as_json)
+
+
+@main.command()
+@click.argument("query")
+@index_option
+@model_option
+@click.option("-k", "k", default=5, show_default=True, type=click.IntRange(1, 50),
+              help="Number of articles to list.")
+@json_option
+def search(query: str, index_dir: Path | None, model: str | None, k: int, as_json: bool) -> None:
+    """List the articles about QUERY: headline, byline, date and best passage."""
+    with _library(index_dir, model) as library:
+        results = library.search(query, k=k)
+    if as_json:
+        for result in results:
+            click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    if not results:
+        click.echo("没有找到相关报道。")
+    for result in results:
+        _print_citation(result.citation)
+
+
+@main.command()
+@index_option
+@model_option
+@k_option
+@json_option
+def chat(index_dir: Path | None, model: str | None, k: int, as_json: bool) -> None:
+    """A conversation on stdin: one question per line; follow-ups refer to earlier answers."""
+    stdin = click.get_text_stream("stdin")
+    interactive = stdin.isatty()
+    with _library(index_dir, model) as library:
+        history = None
+        for line in _lines(stdin, interactive):
+            answer = library.ask(line, history=history, k=k)
+            history = answer.history
+            _emit(answer, as_json)
+            if not as_json:
+                click.echo()
+
+
+def _lines(stream: TextIO, interactive: bool) -> Iterator[str]:
+    while True:
+        if interactive:
+            click.echo("问> ", nl=False)
+        line = stream.readline()
+        if not line:
+            return
+        if line.strip():
+            yield line.strip()
+
+
+def _read_batch(path: Path) -> Iterator[tuple[str | None, str]]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError as exc:
+        raise InputError("no such file", path=str(path)) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read it as UTF-8 text ({exc})", path=str(path)) from exc
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"not valid JSON ({exc.msg}); each line must be an object like "
+                '{"id": "q1", "question": "…"}',
+                path=str(path), line=number,
+            ) from exc
+        question = record.get("question") if isinstance(record, dict) else None
+        if not isinstance(question, str) or not question.strip():
+            raise InputError(
+                'no "question" text in this line; each line must be an object like '
+                '{"id": "q1", "question": "…"}',
+                path=str(path), line=number,
+            )
+        ident = record.get("id")
+        yield (None if ident is None else str(ident)), question
+
+
+# -- terminal rendering ----------------------------------------------------------------------
+
+
+def _emit(answer: Answer, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+        return
+    if answer.resolved != answer.question:
+        click.echo(click.style(f"（理解为：{answer.resolved}）", dim=True))
+    if not answer.found:
+        click.echo(answer.text)
+        if answer.suggestions:
+            click.echo("相近的报道：")
+            for headline in answer.suggestions:
+                click.echo(f"  · {_headline_line(headline)}")
+        return
+    click.echo("答：" + _styled(answer.citations[0], with_context=False))
+    click.echo()
+    for citation in answer.citations:
+        _print_citation(citation)
+
+
+def _print_citation(citation: Citation) -> None:
+    click.echo(click.style(f"[{citation.n}] ", bold=True) + _byline(citation))
+    click.echo("    " + _styled(citation, with_context=True))
+
+
+def _styled(citation: Citation, *, with_context: bool) -> str:
+    from ..answers import GAP
+
+    parts: list[str] = []
+    end: int | None = None
+    for segment in citation.segments:
+        if segment.role == "context" and not with_context:
+            continue
+        if end is not None and segment.start > end:
+            parts.append(GAP)
+        end = segment.start + len(segment.text)
+        text = segment.text.replace("\n", " ")
+        if segment.role == "highlight":
+            parts.append(click.style(text, fg="yellow", bold=True))
+        elif segment.role == "context":
+            parts.append(click.style(text, dim=True))
+        else:
+            parts.append(text)
+    return "".join(parts)
+
+
+def _byline(citation: Citation) -> str:
+    bits = [f"《{citation.title}》" if citation.title else "（无标题）"]
+    if citation.authors:
+        bits.append("记者 " + "、".join(citation.authors))
+    if citation.date:
+        bits.append(citation.date)
+    where = (citation.source or "") + (f" {citation.page}" if citation.page else "")
+    if where.strip():
+        bits.append(where.strip())
+    return " · ".join(bits)
+
+
+def _headline_line(headline: Headline) -> str:
+    title = f"《{headline.title}》" if headline.title else "（无标题）"
+    extra = " · ".join(x for x in (headline.date, headline.source) if x)
+    return f"{title} {extra}".strip()

@@ -1,0 +1,157 @@
+"""Follow-up questions: resolve "那它有几条生产线？" against the previous turn before retrieval.
+
+A conversation is a plain value (:class:`History`) passed in and returned, so the bot can
+keep one per chat (``to_dict``/``from_dict`` for storage) and the library stays stateless.
+
+Rules, in order:
+
+* "还有呢" / "更多" / "继续" → the previous question again, next page of results;
+* a pronoun (它 他 她 该 这/那 + measure word) in a short question → replaced by the previous
+  turn's main entity (for 他/她: the person the previous answer named, if it named one);
+* "那X呢？" → the previous question with its main entity replaced by X;
+* a short question with a bare question word and no topic of its own ("在哪里？") → previous
+  entity prepended;
+* anything else is a new topic and starts a new history.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .question import Question, analyze
+
+MAX_TURNS = 5
+# A follow-up is short; a long question with a pronoun is usually self-contained prose.
+FOLLOW_UP_MAX_CHARS = 20
+
+_MORE_RE = re.compile(
+    r"^(?:还有(?:呢|吗|别的|其他)?|更多|继续|下一个|下一条|再来|next|more)[?？。!！\s]*$",
+    re.IGNORECASE,
+)
+_PRONOUN_RE = re.compile(
+    r"它们|他们|她们|它|他|她|该(?:[^\W\d]?)|这(?:个|家|位|条|项|里)|那(?:个|家|位|条|项)"
+)
+_PERSON_PRONOUN_RE = re.compile(r"他们|她们|他|她")
+_WHAT_ABOUT_RE = re.compile(r"^(?:那|那么)?(?P<x>[^，,。？?]{1,12})呢[?？]?$")
+_LEADING_THEN_RE = re.compile(r"^(?:那么|那)(?=[^个家位条项些])")
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One answered question as remembered for follow-ups."""
+
+    question: str  # the resolved question that was searched
+    entity: str | None  # its main topic word ("冠县", "美安建材集团")
+    person: str | None  # a person the answer named (for 他/她)
+    offset: int  # result offset used ("还有呢" continues after offset + k)
+    k: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"question": self.question, "entity": self.entity, "person": self.person,
+                "offset": self.offset, "k": self.k}
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """The last few turns of one conversation, newest last."""
+
+    turns: tuple[Turn, ...] = ()
+
+    @property
+    def last(self) -> Turn | None:
+        return self.turns[-1] if self.turns else None
+
+    def with_turn(self, turn: Turn, *, new_topic: bool) -> History:
+        kept = () if new_topic else self.turns
+        return History((*kept, turn)[-MAX_TURNS:])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"turns": [t.to_dict() for t in self.turns]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> History:
+        if not data:
+            return cls()
+        return cls(tuple(Turn(**t) for t in data.get("turns", ())))
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """How a question was read in its conversation."""
+
+    question: Question  # analysed, resolved question: what retrieval sees
+    offset: int  # result offset to use
+    follow_up: bool  # False: a new topic (history restarts)
+    entity: str | None = field(default=None)  # main entity of the resolved question
+
+
+def main_entity(question: Question) -> str | None:
+    """The topic word a pronoun in the next question most likely refers to.
+
+    The first proper noun (place, organisation, person, other name) wins; otherwise the
+    longest topic word, since jieba's search mode lists compounds after their parts.
+    """
+    from jieba import posseg
+
+    for token in posseg.cut(question.normalized):
+        if token.flag.startswith(("ns", "nt", "nz", "nr")) and len(token.word) >= 2:
+            return token.word
+    longest = max((t for t in question.terms if len(t) >= 2), key=len, default=None)
+    return longest
+
+
+def resolve(text: str, history: History | None, *, k: int, offset: int = 0) -> Resolution:
+    """Read ``text`` in the light of ``history`` (None or empty: a new conversation)."""
+    last = history.last if history else None
+    stripped = text.strip()
+    if last is None or len(stripped) > FOLLOW_UP_MAX_CHARS:
+        return _new(stripped, offset)
+    if _MORE_RE.match(stripped):
+        return Resolution(analyze(last.question), last.offset + last.k, True, last.entity)
+    pronoun = _PRONOUN_RE.search(stripped)
+    if pronoun:
+        is_person = bool(_PERSON_PRONOUN_RE.fullmatch(pronoun.group(0)))
+        referent = (last.person or last.entity) if is_person else last.entity
+        if referent:
+            rewritten = _LEADING_THEN_RE.sub("", stripped.replace(pronoun.group(0), referent, 1))
+            return Resolution(analyze(rewritten), offset, True, referent)
+    what_about = _WHAT_ABOUT_RE.match(stripped)
+    if what_about and last.entity and last.entity in last.question:
+        other = what_about.group("x")
+        rewritten = last.question.replace(last.entity, other, 1)
+        return Resolution(analyze(rewritten), offset, True, other)
+    question = analyze(stripped)
+    if last.entity and not _has_own_topic(question):
+        rewritten = last.entity + _LEADING_THEN_RE.sub("", stripped)
+        return Resolution(analyze(rewritten), offset, True, last.entity)
+    return _new(stripped, offset)
+
+
+def _has_own_topic(question: Question) -> bool:
+    """True when a question names something of its own (not just "在哪里？", "什么时候？")."""
+    return any(len(t) >= 2 for t in question.terms)
+
+
+def _new(text: str, offset: int) -> Resolution:
+    question = analyze(text)
+    return Resolution(question, offset, False, main_entity(question))
+
+
+def remember(
+    history: History | None, resolution: Resolution, *, k: int, person: str | None
+) -> History:
+    """History after answering ``resolution`` (``person``: a name the answer highlighted)."""
+    base = history or History()
+    turn = Turn(
+        question=resolution.question.text,
+        entity=resolution.entity,
+        person=person,
+        offset=resolution.offset,
+        k=k,
+    )
+    if resolution.follow_up and base.last is not None and resolution.entity == base.last.entity:
+        # Keep the earlier person when this answer named none: "他" still means them.
+        turn = replace(turn, person=person or base.last.person)
+    return base.with_turn(turn, new_topic=not resolution.follow_up)

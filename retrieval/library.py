@@ -1,0 +1,225 @@
+"""``Library``: the one API the CLI and the bot use to ask, search and browse an archive.
+
+    with Library.open() as library:
+        answer = library.ask("冠县有多少家绿色建材企业？")
+        follow = library.ask("那它有几条生产线？", history=answer.history)
+
+``ask`` is ``ask_batch([question])[0]``: one code path, and a batch embeds all questions in
+one model call. Per question: resolve follow-ups → dense + lexical retrieval → weighted fusion
+and date boosts → sentence extraction in the best articles → rerank by fused score plus
+extraction relevance → not-found decision → citations cut from the article text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .answers import Answer, Citation, Headline, SearchResult
+from .articles import Article
+from .conversation import History, Resolution, remember, resolve
+from .extract import Extraction, extract
+from .fusion import Candidate, fuse
+from .index import Index, IndexStats
+from .question import AnswerKind, DateHint, Question, analyze
+
+# Hits fetched from each retriever before fusion.
+RETRIEVE_K = 30
+# Articles whose sentences are read before the final ranking (extraction is ~1 ms each).
+RERANK_DEPTH = 8
+# Final score = fused score + this × extraction relevance (tuned on CMRC 2018 dev).
+RELEVANCE_WEIGHT = 0.5
+# Boosts for articles whose date matches a date in the question / for recency on "最近".
+DATE_BOOST = 0.3
+RECENT_BOOST = 0.15
+# Not found below this; calibrated with bench/cmrc.py --calibrate (see docs/answers.md).
+NOT_FOUND_THRESHOLD = 0.5
+NOT_FOUND_TEXT = "没有在报纸资料中找到“{question}”的答案。"
+
+
+@dataclass(frozen=True, slots=True)
+class _Ranked:
+    candidate: Candidate
+    article: Article
+    extraction: Extraction
+    score: float
+
+
+class Library:
+    """An opened archive. Thread-safe for reads (the index is); close it when done."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+
+    @classmethod
+    def open(cls, dir: str | Path | None = None, *, model: str | None = None) -> Library:
+        """Open the index at ``dir`` (default: ``$NEWSQA_INDEX`` or the user data dir)."""
+        return cls(Index.open(dir, model=model))
+
+    def close(self) -> None:
+        self.index.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- asking ------------------------------------------------------------------------------
+
+    def ask(
+        self, question: str, *, history: History | None = None, k: int = 3, offset: int = 0
+    ) -> Answer:
+        """Answer one question; ``answer.history`` goes into the next call for follow-ups."""
+        return self.ask_batch([question], histories=[history], k=k, offset=offset)[0]
+
+    def ask_batch(
+        self,
+        questions: Sequence[str],
+        *,
+        histories: Sequence[History | None] | None = None,
+        ids: Sequence[str | None] | None = None,
+        k: int = 3,
+        offset: int = 0,
+    ) -> list[Answer]:
+        """Answer many questions with one embedding call."""
+        histories = histories or [None] * len(questions)
+        ids = ids or [None] * len(questions)
+        resolutions = [
+            resolve(q, h, k=k, offset=offset) for q, h in zip(questions, histories, strict=True)
+        ]
+        deepest = max(r.offset for r in resolutions) + k
+        ranked = self._rank([r.question for r in resolutions], depth=max(RERANK_DEPTH, deepest))
+        return [
+            self._answer(text, resolution, hits, history, id_, k)
+            for text, resolution, hits, history, id_ in zip(
+                questions, resolutions, ranked, histories, ids, strict=True
+            )
+        ]
+
+    def search(self, query: str, k: int = 5) -> list[SearchResult]:
+        """Articles about ``query``: headline and best passage each, best first."""
+        question = analyze(query)
+        ranked = self._rank([question], depth=max(k, RERANK_DEPTH))[0]
+        return [
+            SearchResult(_citation(n, item)) for n, item in enumerate(ranked[:k], start=1)
+        ]
+
+    # -- browsing ----------------------------------------------------------------------------
+
+    def article(self, article_id: str) -> Article | None:
+        return self.index.article(article_id)
+
+    def latest(self, n: int = 10) -> list[Article]:
+        return self.index.articles(newest_first=True, limit=n)
+
+    def about(self) -> IndexStats:
+        return self.index.stats()
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _rank(self, questions: Sequence[Question], *, depth: int) -> list[list[_Ranked]]:
+        vectors = self.index.embedder.embed_queries([q.normalized for q in questions])
+        dense = self.index.search_vectors(vectors, RETRIEVE_K)
+        newest = self.index.stats().last_date if any(
+            q.wants_recent or q.dates for q in questions
+        ) else None
+        results: list[list[_Ranked]] = []
+        for question, dense_hits in zip(questions, dense, strict=True):
+            lexical = self.index.lexical_search(question.normalized, RETRIEVE_K)
+            candidates = fuse(dense_hits, lexical)[:depth]
+            ranked: list[_Ranked] = []
+            for candidate in candidates:
+                item = self._read(question, candidate, newest)
+                if item is not None:
+                    ranked.append(item)
+            ranked.sort(key=lambda r: -r.score)
+            results.append(ranked)
+        return results
+
+    def _read(self, question: Question, candidate: Candidate, newest: str | None) -> _Ranked | None:
+        article = self.index.article(candidate.article_id)
+        chunk = self.index.chunk(candidate.chunk_id)
+        if article is None or chunk is None:  # deleted by a concurrent writer
+            return None
+        extraction = extract(
+            question, article.text, title=article.title, prefer=(chunk.start, chunk.end)
+        )
+        if extraction is None:
+            return None
+        score = candidate.score + RELEVANCE_WEIGHT * extraction.score
+        score += _date_boost(question, article.date, newest)
+        return _Ranked(candidate, article, extraction, score)
+
+    def _answer(
+        self,
+        text: str,
+        resolution: Resolution,
+        ranked: list[_Ranked],
+        history: History | None,
+        id_: str | None,
+        k: int,
+    ) -> Answer:
+        page = ranked[resolution.offset: resolution.offset + k]
+        relevance = page[0].extraction.score if page else 0.0
+        question = resolution.question
+        if not page or relevance < NOT_FOUND_THRESHOLD:
+            new_history = remember(history, resolution, k=k, person=None)
+            return Answer(
+                question=text, resolved=question.text, found=False,
+                text=NOT_FOUND_TEXT.format(question=text.strip()), citations=(),
+                suggestions=tuple(_headline(r.article) for r in ranked[:3]),
+                history=new_history, id=id_, relevance=relevance,
+            )
+        # Only articles that themselves pass the bar are cited after the first.
+        cited = [page[0], *(r for r in page[1:] if r.extraction.score >= NOT_FOUND_THRESHOLD)]
+        citations = tuple(_citation(n, item) for n, item in enumerate(cited, start=1))
+        person = None
+        if question.kind is AnswerKind.PERSON and citations[0].highlights:
+            person = citations[0].highlights[0].of(cited[0].article.text)
+        return Answer(
+            question=text, resolved=question.text, found=True, text=citations[0].quote,
+            citations=citations, history=remember(history, resolution, k=k, person=person),
+            id=id_, relevance=relevance,
+        )
+
+
+def _citation(n: int, item: _Ranked) -> Citation:
+    return Citation.build(
+        n=n, article=item.article, chunk_id=item.candidate.chunk_id, score=item.score,
+        sentences=item.extraction.sentences, highlights=item.extraction.highlights,
+    )
+
+
+def _headline(article: Article) -> Headline:
+    return Headline(article.id, article.title, article.date, article.source)
+
+
+def _date_boost(question: Question, date: str | None, newest: str | None) -> float:
+    """Favour articles dated as the question says; undated articles are never penalised."""
+    if date is None:
+        return 0.0
+    year, month, day = (int(p) for p in date.split("-"))
+    boost = 0.0
+    for hint in question.dates:
+        if _date_matches(hint, year, month, day, newest):
+            boost = DATE_BOOST
+    if question.wants_recent and newest:
+        newest_year = int(newest[:4])
+        # Linear decay over a year: this week's paper beats last year's.
+        age_days = (newest_year - year) * 365 + (int(newest[5:7]) - month) * 30
+        boost += RECENT_BOOST * max(0.0, 1 - age_days / 365)
+    return boost
+
+
+def _date_matches(hint: DateHint, year: int, month: int, day: int, newest: str | None) -> bool:
+    wanted_year = hint.year
+    if wanted_year is None and hint.relative_year is not None and newest:
+        wanted_year = int(newest[:4]) + hint.relative_year
+    if wanted_year is not None and wanted_year != year:
+        return False
+    if hint.month is not None and hint.month != month:
+        return False
+    return not (hint.day is not None and hint.day != day)
+
