@@ -34,3 +34,4 @@ from . import index_cmd  # noqa: E402,F401
 from . import parse_cmd  # noqa: E402,F401
 from . import model_cmd  # noqa: E402,F401
 from . import serve_cmd  # noqa: E402,F401
+from . import ask_cmd  # noqa: E402,F401
