@@ -1,0 +1,194 @@
+"""Search latency and footprint of the index at 10k / 100k / 1M chunks.
+
+    python bench/search_latency.py [--sizes 10000,100000] [--dense-only 1000000] [--hnsw 100000]
+
+- Full-path figures (``Index.search_vectors`` incl. SQLite id resolution, ``Index.lexical_search``
+  incl. jieba on the query) on synthetic indexes: chunks are 2–4 random sentences of CMRC 2018
+  dev passages (../shared/benchmarks/cmrc2018-dev, CC BY-SA 4.0; realistic Chinese word
+  statistics), vectors are random unit vectors (the cost of exact search does not depend on the
+  values), queries are the CMRC dev questions (lexical) and random unit vectors (dense).
+- ``--dense-only``: the bare FAISS side at that size (exact search), random unit vectors.
+- ``--hnsw``: HNSW build time and latency at that size, bare FAISS side.
+Disk per chunk is the whole index directory; RAM per chunk is the RSS growth of loading it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.articles import Article, Chunk, ChunkingConfig
+from retrieval.index import Index, VectorConfig
+from retrieval.index.manifest import Manifest
+from retrieval.index.store import NewChunk, Store
+from retrieval.index.vectors import VectorIndex
+from retrieval.normalize import NORMALIZATION, tokenize_for_search
+
+ROOT = Path(__file__).resolve().parents[1]
+CMRC = ROOT.parent / "shared" / "benchmarks" / "cmrc2018-dev"
+DIM = 384
+QUERIES = 200
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def unit(rng: np.random.Generator, n: int) -> np.ndarray:
+    v = rng.standard_normal((n, DIM), dtype=np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    return v
+
+
+def percentiles(samples: list[float]) -> str:
+    ms = np.array(samples) * 1000
+    return f"p50 {np.percentile(ms, 50):7.2f} ms  p95 {np.percentile(ms, 95):7.2f} ms"
+
+
+def sentences() -> list[tuple[str, str]]:
+    """(sentence, its search words) from CMRC passages, tokenised once."""
+    out = []
+    for line in (CMRC / "contexts.jsonl").read_text(encoding="utf-8").splitlines():
+        text = json.loads(line)["text"]
+        for s in re.findall(r"[^。！？\n]+[。！？]?", text):
+            if len(s) >= 8:
+                out.append((s, " ".join(tokenize_for_search(s))))
+    return out
+
+
+def build(path: Path, n: int, pool: list[tuple[str, str]], seed: int) -> float:
+    """A synthetic index of ``n`` chunks (4 per article) written straight into the store."""
+    rng, prng = np.random.default_rng(seed), random.Random(seed)
+    path.mkdir(parents=True)
+    Manifest(model="synthetic-random-vectors", revision="none", dimension=DIM, query_prompt="",
+             passage_prompt="", backend="none", normalization=NORMALIZATION,
+             chunking={k: getattr(ChunkingConfig(), k) for k in ChunkingConfig.__slots__},
+             vector_index={"hnsw_threshold": 10**9}).save(path)
+    store = Store(path, create=True)
+    started = time.perf_counter()
+    per_batch = 1000
+    for first in range(0, n, per_batch):
+        articles, chunks = [], []
+        vectors = unit(rng, min(per_batch, n - first)).astype(np.float16)
+        for i in range(first, min(first + per_batch, n), 4):
+            parts = [prng.sample(pool, prng.randint(2, 4)) for _ in range(min(4, n - i))]
+            paragraphs = tuple("".join(s for s, _ in p) for p in parts)
+            article = Article(id=f"a{i}", title=None, paragraphs=paragraphs,
+                              date=f"20{10 + (i // 4) % 14}-01-01", source="bench")
+            articles.append(article)
+            offset = 0
+            for ordinal, (para, p) in enumerate(zip(paragraphs, parts, strict=True)):
+                chunk = Chunk(article.id, ordinal, offset, offset + len(para), para, None)
+                chunks.append(NewChunk(chunk, " ".join(w for _, w in p),
+                                       vectors[i - first + ordinal]))
+                offset += len(para) + 1
+        store.write_batch(articles, chunks)
+    store.close()
+    return time.perf_counter() - started
+
+
+def full_path(n: int, pool: list[tuple[str, str]], questions: list[str], tmp: Path) -> None:
+    path = tmp / f"idx-{n}"
+    seconds = build(path, n, pool, seed=n)
+    before = rss_mb()
+    started = time.perf_counter()
+    index = Index.open(path)  # no vectors file yet: built from the vectors stored in SQLite
+    rebuild = time.perf_counter() - started
+    ram = (rss_mb() - before) * 1024 * 1024 / n
+    disk = index.stats().bytes_on_disk / n
+    rng = np.random.default_rng(1)
+    queries = unit(rng, QUERIES)
+    index.search_vectors(queries[:1], 20)
+    dense = []
+    for q in queries:
+        t = time.perf_counter()
+        index.search_vectors(q[None, :], 20)
+        dense.append(time.perf_counter() - t)
+    t = time.perf_counter()
+    index.search_vectors(queries[:32], 20)
+    batch32 = (time.perf_counter() - t) / 32
+    dated = []
+    for q in queries[:50]:
+        t = time.perf_counter()
+        index.search_vectors(q[None, :], 20, date_from="2015-01-01", date_to="2015-12-31")
+        dated.append(time.perf_counter() - t)
+    lexical = []
+    for question in questions[:QUERIES]:
+        t = time.perf_counter()
+        index.lexical_search(question, 20)
+        lexical.append(time.perf_counter() - t)
+    index.close()
+    print(f"[{n:>9,} chunks] store write {seconds:6.1f}s ({n / seconds:,.0f} chunks/s), "
+          f"FAISS rebuilt from SQLite in {rebuild:5.1f}s; disk {disk:,.0f} B/chunk, "
+          f"RAM {ram:,.0f} B/chunk")
+    print(f"    dense  (exact, k=20, single query)  {percentiles(dense)}; "
+          f"batch of 32: {batch32 * 1000:.2f} ms/query")
+    print(f"    dense  with a 1-year date filter    {percentiles(dated)}")
+    print(f"    lexical (BM25, k=20, CMRC questions) {percentiles(lexical)}")
+
+
+def bare(n: int, kind: str) -> None:
+    rng = np.random.default_rng(7)
+    before = rss_mb()
+    vi = VectorIndex(DIM, VectorConfig(), kind=kind)
+    started = time.perf_counter()
+    for first in range(0, n, 100_000):
+        m = min(100_000, n - first)
+        vi.add(np.arange(first, first + m), unit(rng, m))
+    build_s = time.perf_counter() - started
+    ram = (rss_mb() - before) * 1024 * 1024 / n
+    queries = unit(rng, 100)
+    vi.search(queries[:1], 20)
+    lat = []
+    for q in queries:
+        t = time.perf_counter()
+        vi.search(q[None, :], 20)
+        lat.append(time.perf_counter() - t)
+    t = time.perf_counter()
+    vi.search(queries[:32], 20)
+    batch32 = (time.perf_counter() - t) / 32
+    print(f"[{n:>9,} vectors, bare FAISS {kind}] built in {build_s:.1f}s, RAM {ram:,.0f} B/vector; "
+          f"single query {percentiles(lat)}; batch of 32: {batch32 * 1000:.2f} ms/query")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000", help="full-path index sizes")
+    parser.add_argument("--dense-only", default="1000000", help="bare exact FAISS sizes")
+    parser.add_argument("--hnsw", default="100000", help="bare HNSW sizes ('' to skip)")
+    parser.add_argument("--threads", type=int, default=0, help="FAISS threads (0: as newsqa)")
+    args = parser.parse_args()
+    import faiss
+
+    if args.threads:
+        faiss.omp_set_num_threads(args.threads)
+
+    load = Path("/proc/loadavg").read_text().split()[0]
+    print(f"faiss {faiss.__version__}, {faiss.omp_get_max_threads()} threads; "
+          f"load average at start {load}")
+    pool = sentences()
+    questions = [json.loads(line)["question"] for line in
+                 (CMRC / "qa.jsonl").read_text(encoding="utf-8").splitlines()]
+    random.Random(3).shuffle(questions)
+    print(f"sentence pool: {len(pool):,} CMRC sentences; queries: {QUERIES}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in (int(s) for s in args.sizes.split(",") if s):
+            full_path(n, pool, questions, Path(tmp))
+    for n in (int(s) for s in args.dense_only.split(",") if s):
+        bare(n, "flat")
+    for n in (int(s) for s in args.hnsw.split(",") if s):
+        bare(n, "hnsw")
+
+
+if __name__ == "__main__":
+    main()
