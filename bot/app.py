@@ -163,21 +163,27 @@ def run(settings: BotSettings, library: Library, feedback: FeedbackStore, *,
 
 
 class RedactToken(logging.Filter):
-    """Replace the bot token wherever it appears in a log record (httpx logs request URLs)."""
+    """Hide the bot token wherever it appears in a log record (httpx logs request URLs).
+
+    The secret half after the colon is what is replaced, so URL-encoded forms
+    ("123%3ASECRET") are caught too; the numeric bot id before it is public anyway.
+    """
 
     def __init__(self, token: str) -> None:
         super().__init__()
-        self.token = token
+        self.secret = token.split(":", 1)[-1]
+
+    def _redact(self, text_: str) -> str:
+        return text_.replace(self.secret, "<token>")
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if self.token in message:
-            record.msg = message.replace(self.token, "<token>")
+        if self.secret in message:
+            record.msg = self._redact(message)
             record.args = None
         if record.exc_info and record.exc_info[1] is not None:
             # Tracebacks are formatted later; pre-render them redacted.
-            formatted = logging.Formatter().formatException(record.exc_info)
-            record.exc_text = formatted.replace(self.token, "<token>")
+            record.exc_text = self._redact(logging.Formatter().formatException(record.exc_info))
         return True
 
 
