@@ -222,6 +222,20 @@ def test_more_button_answers_with_the_next_results(bot: OfflineBot) -> None:
     assert any(b["callback_data"] == "m:6" for b in buttons(later))
 
 
+def test_buttons_keep_working_in_a_restarted_bot(
+        library: Library, feedback: FeedbackStore) -> None:
+    with make_bot(library, feedback) as before:
+        update, reply = ask(before, QUESTION)
+    with make_bot(library, feedback) as after:  # new Application: nothing kept in memory
+        for label in ("📄 原文 1", "🔎 更多"):
+            data = next(b["callback_data"] for b in buttons(reply) if b["text"] == label)
+            after.feed(callback_query_update(data, message=as_message(reply, update)))
+        answered = after.request.calls_to("answerCallbackQuery")
+        assert all(a.params.get("text") != "这个按钮已失效，请重新提问。" for a in answered)
+        article = after.sent_messages()[0]
+        assert plain(article).startswith("链上发力 攀高向强")
+
+
 def test_votes_are_stored_with_question_answer_and_citations_and_exported(
         bot: OfflineBot, feedback: FeedbackStore, tmp_path: Path) -> None:
     update, reply = ask(bot, QUESTION)
