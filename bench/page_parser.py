@@ -146,6 +146,74 @@ def seed_table(seeds: Sequence[int], pages: int) -> None:
     print(_seed_row("all", total))
 
 
+def _page_ok(truth: Sequence[Article], parsed: Sequence[Article]) -> bool:
+    if len(truth) != len(parsed):
+        return False
+    return all(got is not None and got.title == expected.title
+               and got.authors == expected.authors and got.kicker == expected.kicker
+               and got.subtitle == expected.subtitle and got.text == expected.text
+               for expected, got in _match(truth, parsed))
+
+
+def _first_divergence(text: str, truth: Sequence[Article], parsed: Sequence[Article]) -> int:
+    """The page line where the first wrongly read article's trouble starts (0-based)."""
+    lines = text.split("\n")
+    for expected, got in _match(truth, parsed):
+        if got is not None and got.title == expected.title and got.text == expected.text:
+            continue
+        # Locate the truth article's title, else its first words, on the page.
+        needles = [n for n in (expected.title, expected.text[:8]) if n]
+        for needle in needles:
+            for number, line in enumerate(lines):
+                if needle[:6] and needle[:6] in line.replace(" ", ""):
+                    return number
+    return 0
+
+
+def _text_diff(want: str, got: str) -> str:
+    """The first differing stretch of two bodies, with a little context."""
+    matcher = difflib.SequenceMatcher(None, want, got, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op != "equal":
+            return (f"{op} at {i1}: want {want[max(0, i1 - 10):i2 + 10]!r} "
+                    f"got {got[max(0, j1 - 10):j2 + 10]!r}")
+    return "equal"
+
+
+def show_failures(seeds: Sequence[int], pages: int, limit: int) -> None:
+    """Per failing page: the truth's titles against the parsed ones, and the page text
+    around the first divergence, to categorise what the parser reads wrongly."""
+    shown = 0
+    for seed in seeds:
+        for number, (text, truth, style) in enumerate(generate_pages(pages, seed)):
+            parsed = parse_page(text)
+            if _page_ok(truth, parsed):
+                continue
+            shown += 1
+            print(f"=== seed {seed} page {number}: {len(truth)} true, {len(parsed)} parsed")
+            print(f"    {style}")
+            for expected, got in _match(truth, parsed):
+                mark = "  " if got is not None and got.title == expected.title and \
+                    got.authors == expected.authors and got.text == expected.text else "!!"
+                print(f"  {mark} want {expected.kicker!r}/{expected.title!r}/"
+                      f"{expected.subtitle!r} {expected.authors} {expected.kind}")
+                if mark == "!!" and got is not None and got.text != expected.text:
+                    print(f"     text: {_text_diff(expected.text, got.text)}")
+                if mark == "!!":
+                    print(f"     got  {got.kicker if got else None!r}/"
+                          f"{got.title if got else None!r}/{got.subtitle if got else None!r} "
+                          f"{got.authors if got else None} {got.kind if got else None}")
+            extra = [a.title for a in parsed if a not in {g for _, g in _match(truth, parsed)}]
+            if extra:
+                print(f"  unmatched parsed: {extra}")
+            lines = text.split("\n")
+            at = _first_divergence(text, truth, parsed)
+            for k in range(max(0, at - 8), min(len(lines), at + 10)):
+                print(f"  {k + 1:4d}{'>' if k == at else ' '}|{lines[k]}")
+            if shown >= limit:
+                return
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=40, help="number of generated pages")
@@ -155,6 +223,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--show-failures", type=int, default=0,
                         help="print up to N mismatched titles with their page style")
     args = parser.parse_args(argv)
+    if args.seeds and args.show_failures:
+        show_failures(parse_seeds(args.seeds), args.pages, args.show_failures)
+        return
     if args.seeds:
         seed_table(parse_seeds(args.seeds), args.pages)
         return

@@ -229,9 +229,16 @@ def _justify(line: str, rng: random.Random, style: PageStyle) -> str:
     if rng.random() < style.letter_spacing and all(is_cjk(ch) for ch in line):
         return " ".join(line)
     if rng.random() < style.layout_spaces:
+        # The space a typesetter puts between Chinese and Latin/digits, never next to
+        # non-CJK marks ("198 °C", "ācārya" stay as they are).
         return re.sub(r"(?<=[^\x00-\x7f])([0-9A-Za-z.%]+)(?=[^\x00-\x7f])",
-                      lambda m: f" {m.group(1)} ", line)
+                      lambda m: _autospace(m, line), line)
     return line
+
+
+def _autospace(m: re.Match[str], line: str) -> str:
+    before, after = line[m.start() - 1], line[m.end()]
+    return f" {m.group(1)} " if is_cjk(before) and is_cjk(after) else m.group(1)
 
 
 def _byline_box(authors: Sequence[str], rng: random.Random, *, photo: bool = False) -> list[str]:

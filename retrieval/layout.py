@@ -106,20 +106,40 @@ def _is_phrase(token: str, *, from_end: bool = False) -> bool:
 
 
 def join_lines(lines: list[str]) -> str:
-    """Join the lines of one paragraph as printed, then close up layout spaces.
+    """Join the lines of one paragraph as printed, then close up layout spaces."""
+    return clean_layout_spacing(join_raw_lines(lines))
+
+
+# ASCII marks that end a Latin word: a line broken after "A." or "Filan," before a Latin
+# word was broken at a word space.
+_LATIN_WORD_END = ".,;:!?%')\""
+
+
+def join_raw_lines(lines: list[str]) -> str:
+    """Join the lines of one paragraph as printed, keeping the layout spaces inside lines.
 
     Lines are cut at the column width, so the break itself carries no space, except
-    between two Latin words ("Windows" / "11"): typesetters break Latin text at word
-    spaces. Digits split over two lines ("2" / "6日") join without one.
+    between two Latin words ("Windows" / "11", "A." / "J. Apponi"): typesetters break
+    Latin text at word spaces. Digits split over two lines ("2" / "6日") join without one.
+    The layout spaces are kept because a dateline's names are separated by them.
     """
     joined = ""
     for raw in lines:
         line = raw.strip(SPACES)
         if not line:
             continue
-        left, right = joined[-1:], line[0]
-        if left.isascii() and right.isascii() and left.isalnum() and right.isalnum() \
-                and (left.isalpha() or right.isalpha()):
+        if _latin_word_break(joined, line):
             joined += " "
         joined += line
-    return clean_layout_spacing(joined)
+    return joined
+
+
+def _latin_word_break(before: str, line: str) -> bool:
+    """Was the break between ``before`` and ``line`` a space between two Latin words?"""
+    left, right = before[-1:], line[0]
+    if not (left and right.isascii() and right.isalnum()):
+        return False
+    if left.isascii() and left.isalnum():
+        return left.isalpha() or right.isalpha()  # "2" / "6日" is one number
+    return left in _LATIN_WORD_END and right.isalpha() and len(before) >= 2 \
+        and before[-2].isascii() and not before[-2].isspace()

@@ -33,6 +33,7 @@ from .layout import (
     ends_sentence,
     is_ideograph,
     join_lines,
+    join_raw_lines,
 )
 
 __all__ = ["clean_layout_spacing", "looks_like_page", "parse_page"]
@@ -251,12 +252,16 @@ def _closes(text: str) -> bool:
     return ends_sentence(text) or bool(_CREDIT_TAIL.search(text))
 
 
-def _starts_paragraph(lines: list[_Line], i: int) -> bool:
-    """Does line ``i`` look like the first line of a paragraph (indented or short)?"""
+def _starts_paragraph(lines: list[_Line], i: int, fallback: float = 0.0) -> bool:
+    """Does line ``i`` look like the first line of a paragraph (indented or short)?
+
+    The column is measured on the lines after it; when they are too few (a short last
+    paragraph), on ``fallback``, the column measured around the caller's line.
+    """
     line = lines[i]
     if line.indented or starts_with_dateline(line.text):
         return True
-    column = _local_column(lines, i + 1, direction=1)
+    column = _local_column(lines, i + 1, direction=1) or fallback
     if column == 0:
         return True
     # A typeset first line is two cells short of the column (extraction drops the
@@ -327,7 +332,7 @@ def _accept_headline(lines: list[_Line], start: int, stop: int) -> bool:
         return False  # several lines filling the column are running text
     if any(line.width > column + 2 for line in run):
         return True  # wider than the column: set across columns, as headlines are
-    if not _starts_paragraph(lines, stop):
+    if not _starts_paragraph(lines, stop, column):
         # The next line runs on at full width: the run is the opening of its paragraph
         # (a first line that lost its indent is often set loose, so it can be short).
         return False
@@ -609,7 +614,7 @@ def _article(story: _Story, *, source: str | None, date: str | None,
         authors.extend(byline.authors)
         photo = photo or byline.photo
     # The dateline is read before layout spaces are closed up: they separate its names.
-    first = "".join(line.strip(SPACES) for line in raw_paragraphs[0])
+    first = join_raw_lines(raw_paragraphs[0])
     dateline = match_dateline(first)
     if dateline is not None:
         authors.extend(dateline.authors)

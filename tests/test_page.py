@@ -310,3 +310,44 @@ def test_caption_between_headline_first_stories_is_split_off_without_a_photo_box
     assert (photo.kind, photo.title, photo.authors) == ("photo", None, ("许金松",))
     assert photo.text == "10月8日，市民在公园内散步。"
     assert (grain.title, grain.authors) == ("秋粮收购工作全面展开", ("赵六",))
+
+
+SHORT_LAST_PARAGRAPH_PAGE = """漠河机场是中国位置最北、纬度最高
+的民用机场。跑道长2200米，宽45米，飞
+行区等级4C级，可以起降波音737-800以
+下机型。停机坪面积12320平方米，可同
+时停放两架中型客机。航站楼面积2000平
+方米，可满足年旅客吞吐量12万人次的需
+要。
+
+在2008年6月18日开通经哈尔滨往返
+北京的航线。2014年12月，漠河机场站坪
+扩建工程顺利通过竣工验收。
+
+漠河古莲机场焕发新活力
+"""
+
+
+def test_paragraph_opening_line_before_a_short_last_paragraph_is_not_a_headline() -> None:
+    # The line under the blank is a first line (indent lost); the line after it runs on at
+    # full width although the paragraph is too short to measure the column on.
+    (article,) = parse_page(SHORT_LAST_PARAGRAPH_PAGE)
+    assert article.title == "漠河古莲机场焕发新活力"
+    assert article.text.endswith("在2008年6月18日开通经哈尔滨往返北京的航线。2014年12月，"
+                                 "漠河机场站坪扩建工程顺利通过竣工验收。")
+
+
+DATELINE_LATIN_WRAP_PAGE = """手抄本的前世今生
+
+新华社北京9月9日电（记者 冯培）波旁
+尼克手抄本或译为波朋尼克手抄本（Codex
+Borbonicus）是阿兹特克手抄本之一。宇航员A.
+J. Apponi与Barry Turner在分子云中发现了它。
+"""
+
+
+def test_latin_words_broken_over_lines_keep_their_space_in_a_dateline_paragraph() -> None:
+    (article,) = parse_page(DATELINE_LATIN_WRAP_PAGE)
+    assert article.authors == ("冯培",)
+    assert "（Codex Borbonicus）" in article.text
+    assert "宇航员A. J. Apponi与Barry Turner" in article.text
