@@ -25,10 +25,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from retrieval.articles import Article, derive_article_id
-from retrieval.layout import clean_layout_spacing, display_width, is_cjk
+from retrieval.layout import clean_layout_spacing, display_width, ends_sentence, is_cjk, join_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PAGE = ROOT / "retrieval" / "data" / "liaocheng-daily-page.txt"
+SAMPLE_KEY = ROOT / "tests" / "data" / "liaocheng-daily-page.articles.json"
 CMRC_CONTEXTS = Path("/work/shared/benchmarks/cmrc2018-dev/contexts.jsonl")
 
 _SURNAMES = (
@@ -92,10 +93,34 @@ def _clean_headline(text: str) -> str:
 
 
 def sample_articles() -> list[Article]:
-    """The sample page's articles as the parser reads them (they pass the answer key)."""
-    from retrieval.page import parse_page
+    """The sample page's articles, cut from its text by the answer key, not by the parser.
 
-    return parse_page(SAMPLE_PAGE.read_text(encoding="utf-8"), source="聊城日报")
+    Reading them with ``parse_page`` would make the benchmark's truth depend on the code
+    it measures. The page's blank-separated blocks are its paragraphs (a block that ends
+    mid-sentence was cut by a column break and runs on into the next); the key's
+    ``starts``/``ends`` locate each body, which leaves datelines and bylines out.
+    """
+    page = SAMPLE_PAGE.read_text(encoding="utf-8")
+    key = json.loads(SAMPLE_KEY.read_text(encoding="utf-8"))["articles"]
+    paragraphs: list[str] = []
+    for block in re.split(r"\n[ \t\u3000]*\n", page):
+        if not block.strip():
+            continue
+        if paragraphs and not ends_sentence(paragraphs[-1]):
+            paragraphs[-1] = join_lines([paragraphs[-1], *block.split("\n")])
+        else:
+            paragraphs.append(join_lines(block.split("\n")))
+    text = "\n".join(paragraphs)
+    articles: list[Article] = []
+    for entry in key:
+        start = text.index(entry["starts"])
+        end = text.index(entry["ends"], start) + len(entry["ends"])
+        articles.append(Article(
+            id="", title=entry["title"], paragraphs=tuple(text[start:end].split("\n")),
+            subtitle=entry.get("subtitle"), kicker=entry.get("kicker"),
+            authors=tuple(entry["byline"].split()),
+            kind="article" if entry["title"] else "photo"))
+    return articles
 
 
 def load_cmrc(limit: int = 400) -> list[dict[str, str]]:
@@ -112,14 +137,21 @@ def make_articles(rng: random.Random, count: int, *, cmrc: Sequence[dict[str, st
                   sample: Sequence[Article]) -> list[Article]:
     """Clean articles with synthetic headlines, subtitles, kickers, authors and photos."""
     out: list[Article] = []
+    # A page never prints the same story twice.
+    unused_sample = list(sample)
+    used_rows: set[int] = set()
     for _ in range(count):
         photo = rng.random() < 0.12
-        if sample and rng.random() < 0.3:
-            base = rng.choice(list(sample))
+        if unused_sample and rng.random() < 0.3:
+            base = unused_sample.pop(rng.randrange(len(unused_sample)))
             paragraphs = base.paragraphs
             title = base.title or _clean_headline(paragraphs[0][:12]) + rng.choice(_HEAD_SUFFIXES)
         else:
-            row = rng.choice(list(cmrc))
+            row_index = rng.randrange(len(cmrc))
+            while row_index in used_rows and len(used_rows) < len(cmrc):
+                row_index = rng.randrange(len(cmrc))
+            used_rows.add(row_index)
+            row = cmrc[row_index]
             # The clean text is spacing-clean: CMRC passages carry stray spaces of their own.
             text = clean_layout_spacing(row["text"])
             paragraphs = _split_paragraphs(text, rng, max_chars=rng.randint(200, 900))
@@ -284,13 +316,38 @@ def _head_lines(article: Article, rng: random.Random, style: PageStyle) -> list[
     title = article.title or ""
     head_width = max(style.width, 24) // 2 + rng.randint(0, 6)
     if len(title) > head_width and not re.search(r"[ ，：！]", title):
-        cut = (len(title) + 1) // 2
+        cut = _headline_break(title)
         lines.extend([title[:cut], title[cut:]])
     else:
         lines.append(title if " " not in title else title.replace(" ", rng.choice((" ", "  "))))
     if article.subtitle:
         lines.append("——" + article.subtitle)
     return lines
+
+
+def _headline_break(title: str) -> int:
+    """Where a typesetter breaks a long headline: at a word boundary near the middle.
+
+    The first line is kept at least as wide as the second (less two cells) when a boundary
+    allows it, as a headline's lines are set; never inside a word, as a column cut would.
+    """
+    import jieba  # only pages with long headlines need the dictionary
+
+    jieba.setLogLevel(60)
+    cuts: list[int] = []
+    offset = 0
+    for word in jieba.cut(title, HMM=False):
+        offset += len(word)
+        if 0 < offset < len(title):
+            cuts.append(offset)
+    if not cuts:
+        return (len(title) + 1) // 2
+
+    def badness(cut: int) -> tuple[bool, int]:
+        first, second = display_width(title[:cut]), display_width(title[cut:])
+        return first < second - 2, abs(first - second)
+
+    return min(cuts, key=badness)
 
 
 def _body_lines(paragraphs: Sequence[str], rng: random.Random, style: PageStyle,

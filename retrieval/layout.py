@@ -79,9 +79,9 @@ def clean_layout_spacing(text: str, *, keep_phrase_gaps: bool = False) -> str:
     A run of spaces is dropped when either neighbour is a CJK character or full-width
     mark ("投入 3000 万元" → "投入3000万元", "“双 20”" → "“双20”", "A 股" → "A股");
     between two Latin/digit tokens it becomes one space ("Windows 11"). With
-    ``keep_phrase_gaps`` (headlines), a gap between two runs of at least two ideographs
-    is kept as one space, because headlines set two phrases apart ("链上发力 攀高向强"),
-    while letter-spaced single characters ("在 国 际 市 场") still close up.
+    ``keep_phrase_gaps`` (headlines), a gap between two phrases is kept as one space,
+    because headlines set phrases apart ("链上发力 攀高向强"), while letter-spaced single
+    characters ("在 国 际 市 场") still close up.
     """
     text = _ZERO_WIDTH.sub("", text)
     text = text.strip(SPACES)
@@ -91,7 +91,7 @@ def clean_layout_spacing(text: str, *, keep_phrase_gaps: bool = False) -> str:
     out = [parts[0]]
     for prev, nxt in itertools.pairwise(parts):
         left, right = out[-1][-1:], nxt[:1]
-        phrase_gap = keep_phrase_gaps and _is_phrase(prev, from_end=True) and _is_phrase(nxt)
+        phrase_gap = keep_phrase_gaps and _phrase_gap(prev, nxt)
         word_gap = bool(left and right) and not is_cjk(left) and not is_cjk(right)
         if phrase_gap or word_gap:
             out.append(" ")
@@ -99,10 +99,15 @@ def clean_layout_spacing(text: str, *, keep_phrase_gaps: bool = False) -> str:
     return "".join(out)
 
 
-def _is_phrase(token: str, *, from_end: bool = False) -> bool:
-    """True when the token starts (or ends) with at least two ideographs."""
-    edge = token[-2:] if from_end else token[:2]
-    return len(edge) == 2 and all(is_ideograph(ch) for ch in edge)
+def _phrase_gap(left: str, right: str) -> bool:
+    """A headline's gap between two phrases: ideographs meet across it, one side has two.
+
+    "链上发力 攀高向强", "九龙巴士7号 再添新动能" and "莱昂德罗·内 开启新篇章" keep their gap;
+    letter-spaced single characters ("在 国 际 市 场") and numbers ("召开 2023 年") do not.
+    """
+    if len(left) < 2 or len(right) < 2 or not (is_ideograph(left[-1]) and is_ideograph(right[0])):
+        return False
+    return is_ideograph(left[-2]) or is_ideograph(right[1])
 
 
 def join_lines(lines: list[str]) -> str:

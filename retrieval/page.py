@@ -316,23 +316,28 @@ def _accept_headline(lines: list[_Line], start: int, stop: int) -> bool:
     if nxt.kind == "head":
         # A kicker: a short line above an accepted headline, set apart by a blank.
         return len(run) == 1
-    if ends_sentence(text) and not (re.search("[！？!?]$", text) and nxt.blank_before
-                                    and _starts_paragraph(lines, stop)):
+    # The column around the run: a few running lines after it and before it.
+    column = _column_width(
+        _local_widths(lines, stop, direction=1) + _local_widths(lines, start - 1, direction=-1))
+    # Too short to be the opening line of the paragraph after it (a first line only loses
+    # its indent), so what follows cannot be its continuation. Measured on that paragraph's
+    # column: a caption beside a story is often set narrower.
+    after = _local_column(lines, stop, direction=1) or column
+    clearly_short = after > 0 and _effective_width(lines, stop - 1) <= after - 8
+    if ends_sentence(text) and not (re.search("[！？!?]$", text) and nxt.blank_before and (
+            clearly_short or _starts_paragraph(lines, stop, column))):
         return False  # "…焕发新活力！" set apart from a new paragraph is still a headline
     if _word_across(run[-1].text, nxt.text):
         return False  # "…扶持体" + "系。…": a word runs on into the next line
     if run[0].indented and not nxt.indented:
         return False  # an indented first line followed by its unindented continuation
-    # The column around the run: a few running lines after it and before it.
-    column = _column_width(
-        _local_widths(lines, stop, direction=1) + _local_widths(lines, start - 1, direction=-1))
     if column == 0:
         return not _CLAUSE_MARKS.search(text)
     if all(line.width >= column - 2 for line in run) and len(run) > 1:
         return False  # several lines filling the column are running text
     if any(line.width > column + 2 for line in run):
         return True  # wider than the column: set across columns, as headlines are
-    if not _starts_paragraph(lines, stop, column):
+    if not clearly_short and not _starts_paragraph(lines, stop, column):
         # The next line runs on at full width: the run is the opening of its paragraph
         # (a first line that lost its indent is often set loose, so it can be short).
         return False

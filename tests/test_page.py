@@ -351,3 +351,14 @@ def test_latin_words_broken_over_lines_keep_their_space_in_a_dateline_paragraph(
     assert article.authors == ("冯培",)
     assert "（Codex Borbonicus）" in article.text
     assert "宇航员A. J. Apponi与Barry Turner" in article.text
+
+
+@pytest.mark.parametrize(("printed", "title"), [
+    ("九龙巴士7号  再添新动能", "九龙巴士7号 再添新动能"),
+    ("莱昂德罗·内 开启新篇章", "莱昂德罗·内 开启新篇章"),
+    ("在 国 际 市 场 打 响 昊 泉", "在国际市场打响昊泉"),
+])
+def test_headline_phrase_gap_is_kept_next_to_a_figure_or_a_name(printed: str, title: str) -> None:
+    from retrieval.layout import clean_layout_spacing as spacing
+
+    assert spacing(printed, keep_phrase_gaps=True) == title

@@ -6,12 +6,22 @@ this keeps a small, fast slice of it in the test suite so regressions fail CI.
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
 
 from bench.page_parser import Score
-from bench.pagegen import PageStyle, generate_page, generate_pages, load_cmrc, make_articles
+from bench.pagegen import (
+    SAMPLE_KEY,
+    PageStyle,
+    _headline_break,
+    generate_page,
+    generate_pages,
+    load_cmrc,
+    make_articles,
+    sample_articles,
+)
 from retrieval.page import parse_page
 
 # Seeds 11 and 12 were never used to tune the parser (the benchmark is read on seeds 2-6).
@@ -70,3 +80,20 @@ def test_narrow_columns_without_paragraph_blanks_parse_in_either_headline_order(
     # that runs on, so paragraph boundaries are not compared here; the words are.
     assert [a.text.replace("\n", "") for a in parsed] == [a.text.replace("\n", "") for a in truth]
     assert [a.authors for a in parsed] == [a.authors for a in truth]
+
+
+def test_sample_articles_come_from_the_answer_key_not_from_the_parser() -> None:
+    key = json.loads(SAMPLE_KEY.read_text(encoding="utf-8"))["articles"]
+    articles = sample_articles()
+    assert [a.title for a in articles] == [k["title"] for k in key]
+    for article, entry in zip(articles, key, strict=True):
+        assert article.text.startswith(entry["starts"]) and article.text.endswith(entry["ends"])
+        assert article.authors == tuple(entry["byline"].split())
+    assert "本报讯" not in articles[0].text  # the dateline stays outside the body
+
+
+def test_a_long_headline_breaks_at_a_word_boundary_first_line_not_shorter() -> None:
+    title = "开展金融支持民营小微企业和个体工商户发展三年提升行动"
+    cut = _headline_break(title)
+    assert title[:cut] == "开展金融支持民营小微企业和"  # not "…小微企" / "业和…"
+    assert _headline_break("2007-08年全球粮食价格危机焕发新活力") == len("2007-08年全球粮食价格")
