@@ -128,7 +128,8 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, chat = update.effective_user, update.effective_chat
     if settings.may_use(user.id if user else None, chat.id if chat else None):
         return
-    logger.info("refused update %s from user %s", update.update_id, user.id if user else None)
+    logger.info("refused update %s from user %s in chat %s", update.update_id,
+                user.id if user else None, chat.id if chat else None)
     lang = user_lang(user)
     if update.inline_query:
         await update.inline_query.answer([], cache_time=0, is_personal=True)

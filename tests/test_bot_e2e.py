@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from retrieval.sources import load_articles
@@ -29,6 +31,7 @@ from tests.telegram.harness import (
     TelegramEmulator,
     User,
 )
+from tests.telegram.offline import command_update
 
 TOKEN = "5550001:NEWSQA-e2e-secret-token"
 ADMIN = User(4242, "编辑", "editor")
@@ -217,3 +220,40 @@ def test_sigterm_stops_the_bot_cleanly_and_the_token_never_reaches_the_log(
     log = served.log.read_text(encoding="utf-8", errors="replace")
     assert "getUpdates" in log  # DEBUG logging was on, request URLs included
     assert TOKEN not in log and TOKEN.split(":")[1] not in log
+
+
+def test_webhook_mode_registers_the_url_and_accepts_only_updates_with_the_secret(
+        telegram_emulator: TelegramEmulator, sample_page_index: Path, tmp_path: Path) -> None:
+    token, secret = "5550003:NEWSQA-webhook-token", "webhook-secret-123"
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        port = probe_socket.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/newsqa"
+    shutil.copytree(sample_page_index, tmp_path / "index")
+    env = {**os.environ, **telegram_emulator.bot_env(token), "NEWSQA_BOT_CONFIG": ""}
+    command = [NEWSQA, "serve", "--index", str(tmp_path / "index"), "--feedback",
+               str(tmp_path / "fb.sqlite"), "--webhook-url", url, "--listen", "127.0.0.1",
+               "--port", str(port), "--webhook-secret", secret]
+    log = tmp_path / "serve.log"
+    user = telegram_emulator.client(token=token, user=READER)
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while user.bot_state()["webhook"] is None:
+            assert process.poll() is None, log.read_text(errors="replace")[-3000:]
+            assert time.monotonic() < deadline, "the bot never called setWebhook"
+            time.sleep(0.5)
+        assert user.bot_state()["webhook"]["url"] == url
+        update = command_update("/start", user=READER)
+        forged = httpx.post(url, json=update, timeout=30)
+        assert forged.status_code == 403
+        genuine = httpx.post(url, json=update, timeout=30,
+                             headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+        assert genuine.status_code == 200
+        [reply] = user.wait_for_bot_messages(count=1, timeout=30)
+        assert reply.plain_text.startswith("你好！我是报纸问答机器人。")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=30)
+    assert code == 0, log.read_text(errors="replace")[-3000:]
