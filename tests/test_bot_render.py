@@ -251,3 +251,34 @@ def test_a_timed_out_send_is_not_repeated_so_no_answer_is_posted_twice(services:
     assert isinstance(bot.errors[0], TimedOut)
     # The timed-out help was sent once; the apology that follows is the second sendMessage.
     assert len(attempts) == 2
+
+
+# -- newsqa serve: refusing to start -----------------------------------------------------------
+
+
+def test_serve_without_a_token_says_where_to_put_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from bot.config import default_config_path
+    from retrieval.cli import main
+
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("NEWSQA_BOT_CONFIG", raising=False)
+    if default_config_path().exists():
+        pytest.skip("this machine has a real bot config file")
+    result = CliRunner().invoke(main, ["serve"])
+    assert result.exit_code == 2
+    assert result.output == (
+        "error: no Telegram bot token: set TELEGRAM_BOT_TOKEN or put token = \"…\" in "
+        f"{default_config_path()} (BotFather gives you the token; see docs/bot.md)\n")
+
+
+def test_serve_refuses_a_plain_http_public_webhook(monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from retrieval.cli import main
+
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", DEFAULT_TOKEN)
+    result = CliRunner().invoke(main, ["serve", "--webhook-url", "http://bot.example.org/x"])
+    assert result.exit_code == 2
+    assert "Invalid value for --webhook-url: Telegram only posts to https:// URLs" in result.output

@@ -61,13 +61,13 @@ def serve(index_dir: Path | None, config: Path | None, feedback_path: Path | Non
         allowed_users=allowed_users or None, allowed_chats=allowed_chats or None,
         rate_limit=rate_limit, rate_window=rate_window,
     )
-    setup_logging(settings.token, log_level)
     webhook = None
     if webhook_url:
         if not webhook_url.startswith("https://") and "127.0.0.1" not in webhook_url:
             raise click.BadParameter("Telegram only posts to https:// URLs",
                                      param_hint="--webhook-url")
         webhook = Webhook(webhook_url, listen=listen, port=port, secret=webhook_secret)
+    setup_logging(settings.token, log_level)
     # Open the archive and load the model before taking updates, so the first user does not
     # wait for it (and a broken index fails here, with a message, not in a handler).
     library = Library.open(settings.index_dir)
