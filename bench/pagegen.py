@@ -423,7 +423,8 @@ def generate_page(articles: Sequence[Article], rng: random.Random, *,
             credit = _byline_box(article.authors, rng, photo=True)
             # A plain box ("本报记者 X", no 摄) after a caption is only readable as its credit
             # when a headline follows; use "摄" elsewhere.
-            if form == "plain" and style.headline_first and nxt is not None:
+            if form == "plain" and style.headline_first and nxt is not None \
+                    and nxt.kind != "photo":
                 credit = [re.sub(r" ?摄$", "", credit[0]).replace("摄影记者", "记者")
                           .replace("摄 影 记 者", "记 者")]
             elif "摄" not in credit[0]:

@@ -186,8 +186,8 @@ def _headlike(line: _Line) -> bool:
     text = line.text
     if line.kind != "text" or starts_with_dateline(text) or text[0] in _LINE_START_CLOSERS:
         return False
-    if _NOT_IN_HEADLINE.search(text) or _OPEN_END.search(text):
-        return False
+    if _NOT_IN_HEADLINE.search(text) or _OPEN_END.search(text) or _run_in_credit(text):
+        return False  # "（钟平 摄）" alone on a line ends the caption above it
     if ends_sentence(text) and not re.search("[！？!?]$", text):
         return False
     return len(text) <= _MAX_HEADLINE_CHARS
@@ -358,6 +358,8 @@ def _word_across(left: str, right: str) -> bool:
     """True when a dictionary word spans the break between ``left`` and ``right``.
 
     A headline ends at a word boundary; a line cut at the column width often does not.
+    The word across the break must beat the words each side makes on its own:
+    "…扶持体" + "系。" reads "体系", while "…前世今生" + "长鼻王…" is not cut into "生长".
     jieba is loaded only when a page has such an ambiguous line.
     """
     tail, head = left.strip(SPACES)[-4:], right.strip(SPACES)[:4]
@@ -369,7 +371,9 @@ def _word_across(left: str, right: str) -> bool:
     offset = 0
     for word in jieba.cut(tail + head, HMM=False):
         if offset < len(tail) < offset + len(word):
-            return True
+            left_word = jieba.lcut(tail, HMM=False)[-1]
+            right_word = jieba.lcut(head, HMM=False)[0]
+            return len(word) > max(len(left_word), len(right_word))
         offset += len(word)
     return False
 
@@ -525,6 +529,11 @@ def _split_run_in(story: _Story, headlines_first: bool) -> list[_Story]:
     return [story]
 
 
+def _credit_line(text: str) -> bool:
+    credit = _PHOTO_CREDIT_RE.search(text)
+    return credit is not None and credit.start() == 0 and _run_in_credit(text)
+
+
 def _run_in_credit(paragraph: str) -> bool:
     credit = _PHOTO_CREDIT_RE.search(paragraph)
     return credit is not None and parse_byline(credit.group("credit"),
@@ -571,6 +580,8 @@ def _paragraphs(lines: list[_Line]) -> list[list[_Line]]:
             if _closes(prev.text):
                 short = _effective_width(lines, i - 1) <= column - 3
                 new = short or line.blank_before
+        if new and i > 0 and _credit_line(line.text):
+            new = False  # "（钟平 摄）" wrapped onto a line of its own closes the caption
         if new:
             paragraphs.append([line])
         else:

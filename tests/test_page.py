@@ -362,3 +362,73 @@ def test_headline_phrase_gap_is_kept_next_to_a_figure_or_a_name(printed: str, ti
     from retrieval.layout import clean_layout_spacing as spacing
 
     assert spacing(printed, keep_phrase_gaps=True) == title
+
+
+WORD_ACROSS_PAGE = """■ 本报记者 任轩
+
+在一战时期主政的青年土耳其党的领导人物纷纷逃亡
+国外。以菲利特为首的亲协约国人士成立新政府，审判主
+战份子，并命令小亚细亚的军政官员向协约国合作。部份
+在小亚细亚的军官并没有遵照伊斯坦堡政府的指示，而是
+把武器收起或交给当地反抗组织组成的民兵、游击队，协
+助他们对抗到来占领土地的协约国军队，促使后来的土耳
+其独立战争发生。
+
+穆德洛斯停战协定的前世今生
+
+长鼻王是一种膨化夹心卷的商标名，它由台商合资的
+嘉兴长鼻王食品有限公司生产，台商合资杭州大恩食品有
+限公司经销。生活中一般都将长鼻王指代该产品本身。
+
+长鼻王 引发广泛关注
+"""
+
+
+def test_headline_ending_a_word_that_the_next_line_could_extend_is_still_a_headline() -> None:
+    # "…前世今生" + "长鼻王…" could be cut as "生长", but "前世今生" is a word of its own.
+    first, second = parse_page(WORD_ACROSS_PAGE)
+    assert (first.title, first.authors) == ("穆德洛斯停战协定的前世今生", ("任轩",))
+    assert first.text.endswith("促使后来的土耳其独立战争发生。")
+    assert second.title == "长鼻王 引发广泛关注"
+    assert second.text.startswith("长鼻王是一种膨化夹心卷")
+
+
+EXCLAIMED_HEADLINE_PAGE = """吕凯为云南太守，封阳迁亭侯。不久吕凯被叛夷所杀。吕祥，
+继承阳迁亭侯爵位。晋时为南夷校尉，后来又做了很多事情。
+
+吕凯蜀汉开启新篇章！
+
+书签（ Bookmark ）是浏览器中用以储存网址的一个设计，方
+便使用者不须以纸笔抄写或记住网址即能迅速连结至网站。所有
+现代网页浏览器都有书签功能，在早期浏览器中叫作热门名单。
+
+书签浏览器引发广泛关注
+"""
+
+
+def test_short_exclaimed_headline_before_a_loosely_spaced_first_line_is_a_headline() -> None:
+    first, second = parse_page(EXCLAIMED_HEADLINE_PAGE)
+    assert first.title == "吕凯蜀汉开启新篇章！"
+    assert second.title == "书签浏览器引发广泛关注"
+    assert second.text.startswith("书签（Bookmark）是浏览器")
+
+
+CREDIT_ALONE_PAGE = """松鸦稳步推进
+
+■ 本报记者 毛怡
+
+聊城监管分局主动靠前，加强与市财政局、人民银行等部门工作
+配合，全力做好示范区创建资源保障，完善配套措施。
+
+松鸦是一种分布极广泛的鸦科动物，包括西欧大部分地区，至非
+洲的东北部。在欧洲，松鸦很常见。
+（钟平 摄）
+"""
+
+
+def test_run_in_photo_credit_alone_on_the_last_line_is_not_a_headline() -> None:
+    story, photo = parse_page(CREDIT_ALONE_PAGE)
+    assert (story.title, story.authors) == ("松鸦稳步推进", ("毛怡",))
+    assert (photo.kind, photo.title, photo.authors) == ("photo", None, ("钟平",))
+    assert photo.text == ("松鸦是一种分布极广泛的鸦科动物，包括西欧大部分地区，至非洲的东北部。"
+                          "在欧洲，松鸦很常见。")
