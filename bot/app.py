@@ -100,13 +100,15 @@ def add_handlers(application: Application) -> None:
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
     application.add_handler(TypeHandler(Update, handlers.gate), group=-1)
-    application.add_handler(CommandHandler("start", handlers.start))
-    application.add_handler(CommandHandler("help", handlers.help_command))
-    application.add_handler(CommandHandler("search", handlers.search))
-    application.add_handler(CommandHandler("latest", handlers.latest))
-    application.add_handler(CommandHandler("about", handlers.about))
-    application.add_handler(CommandHandler("reset", handlers.reset))
-    application.add_handler(CommandHandler("ask", handlers.ask_command))
+    # Commands, like questions, are answered once: an edit of "/search x" is not a new request.
+    commands = {
+        "start": handlers.start, "help": handlers.help_command, "search": handlers.search,
+        "latest": handlers.latest, "about": handlers.about, "reset": handlers.reset,
+        "ask": handlers.ask_command,
+    }
+    for name, callback in commands.items():
+        application.add_handler(CommandHandler(name, callback,
+                                               filters=filters.UpdateType.MESSAGE))
     new_text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
     application.add_handler(MessageHandler(new_text & private, handlers.private_text))
     application.add_handler(MessageHandler(new_text & groups, handlers.group_text))
