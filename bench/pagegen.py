@@ -235,6 +235,9 @@ def _wrap(paragraph: str, width: int) -> list[str]:
     current, used, limit = "", 0, width - 4
     for token in _TOKEN.findall(paragraph):
         w = display_width(token)
+        if token in _CLOSING and not current and lines:
+            lines[-1] += token  # "”、": a second closer hangs with the first
+            continue
         if used + w > limit and current:
             if token == " ":
                 lines.append(current)

@@ -19,6 +19,7 @@ rules are documented in docs/page-format.md; in short:
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
 from collections.abc import Iterable
@@ -148,11 +149,21 @@ def _fill_width(raw: str) -> int:
 
     Justification spaces stretch a line to the column edge, so they count, but only a
     little: a letter-spaced line ("在 国 际 市 场") is a full line, not a double-width one.
+    A space between two Latin words is a real word space and takes its cell.
     """
     stripped = raw.strip(SPACES)
     indent = display_width(raw[: len(raw) - len(raw.lstrip(SPACES))])
-    gaps = len(re.findall(f"[{SPACES}]+", stripped))
-    return indent + display_width(re.sub(f"[{SPACES}]+", "", stripped)) + min(gaps, 2)
+    word_spaces = len(_WORD_SPACE.findall(stripped))
+    gaps = len(re.findall(f"[{SPACES}]+", stripped)) - word_spaces
+    return indent + _ink_width(stripped) + word_spaces + min(gaps, 2)
+
+
+_WORD_SPACE = re.compile(f"(?<=[!-~])[{SPACES}](?=[!-~])")
+
+
+def _ink_width(text: str) -> int:
+    """Display width without any spaces: what a line's characters take."""
+    return display_width(re.sub(f"[{SPACES}]+", "", text))
 
 
 def _column_width(widths: Iterable[int]) -> float:
@@ -327,14 +338,23 @@ def _accept_headline(lines: list[_Line], start: int, stop: int) -> bool:
     if ends_sentence(text) and not (re.search("[！？!?]$", text) and nxt.blank_before and (
             clearly_short or _starts_paragraph(lines, stop, column))):
         return False  # "…焕发新活力！" set apart from a new paragraph is still a headline
-    if _word_across(run[-1].text, nxt.text):
-        return False  # "…扶持体" + "系。…": a word runs on into the next line
+    if _word_across(run[-1].text, nxt.text) or nxt.text[0] in _LINE_START_CLOSERS:
+        return False  # "…扶持体" + "系。…": a word or a clause runs on into the next line
     if run[0].indented and not nxt.indented:
         return False  # an indented first line followed by its unindented continuation
     if column == 0:
         return not _CLAUSE_MARKS.search(text)
     if all(line.width >= column - 2 for line in run) and len(run) > 1:
         return False  # several lines filling the column are running text
+    if any(_word_across(a.text, b.text) for a, b in itertools.pairwise(run)):
+        return False  # "…分" / "裂能…": a headline is broken between words, not inside one
+    before = lines[start - 1] if start > 0 else None
+    if before is not None and before.kind == "text" and len(run) == 1 \
+            and _effective_width(lines, start - 1) <= column - 6 and run[0].width >= column:
+        # The paragraph above ended on a line shorter than a first line, so the next body
+        # line would be a first line, two characters short; a line filling the column is
+        # not one.
+        return True
     if any(line.width > column + 2 for line in run):
         return True  # wider than the column: set across columns, as headlines are
     if not clearly_short and not _starts_paragraph(lines, stop, column):

@@ -432,3 +432,31 @@ def test_run_in_photo_credit_alone_on_the_last_line_is_not_a_headline() -> None:
     assert (photo.kind, photo.title, photo.authors) == ("photo", None, ("钟平",))
     assert photo.text == ("松鸦是一种分布极广泛的鸦科动物，包括西欧大部分地区，至非洲的东北部。"
                           "在欧洲，松鸦很常见。")
+
+
+FULL_WIDTH_HEADLINE_PAGE = """■ 本报记者 苑莘
+
+会上，与会人员对相关方案进行了认真研
+究，充分发表了意见。会议强调，要坚持实事
+求是，依法依规开展服务，让工作成绩经得起
+历史考验。
+
+市国土空间规划审查委员会召开第六次全会议
+
+李成栋字廷贞，山西人，一说是宁夏人氏。
+原为李闯军部将，降明、降清，后来又反清复
+明，一生叛降无常，曾指挥过嘉定三屠。
+
+李成栋明朝 持续升温
+"""
+
+
+def test_headline_as_wide_as_the_column_above_a_one_line_first_paragraph() -> None:
+    # The paragraph above ends on a short line, so a body line after it would be a first
+    # line (two characters short); a full line there is a headline, although the line
+    # under it, a first line ending a sentence, looks like running text.
+    first, second = parse_page(FULL_WIDTH_HEADLINE_PAGE)
+    assert (first.title, first.authors) == ("市国土空间规划审查委员会召开第六次全会议", ("苑莘",))
+    assert first.text.endswith("让工作成绩经得起历史考验。")
+    assert second.title == "李成栋明朝 持续升温"
+    assert second.text.startswith("李成栋字廷贞")
