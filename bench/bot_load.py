@@ -135,17 +135,41 @@ def measure(emulator: TelegramEmulator, n_users: int, rounds: int,
     }
 
 
+def baseline(index: Path) -> None:
+    """What the library alone costs, to separate it from the bot's and Telegram's share."""
+    from retrieval.library import Library
+
+    with Library.open(index) as library:
+        library.ask_batch(list(QUESTIONS))  # load the model and warm caches
+        single = []
+        for question in QUESTIONS:
+            began = time.perf_counter()
+            library.ask(question)
+            single.append(time.perf_counter() - began)
+        batch = [q for _ in range(4) for q in QUESTIONS]
+        began = time.perf_counter()
+        library.ask_batch(batch)
+        per_batch = time.perf_counter() - began
+    print(f"library alone: ask p50 {1000 * statistics.median(single):.0f} ms; "
+          f"ask_batch of {len(batch)}: {1000 * per_batch:.0f} ms "
+          f"({1000 * per_batch / len(batch):.0f} ms per question)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, nargs="+", default=[10, 50],
+    parser.add_argument("--users", type=int, nargs="+", default=[1, 10, 50],
                         help="Simulated user counts to measure, one run each.")
     parser.add_argument("--rounds", type=int, default=4, help="Questions each user asks.")
     parser.add_argument("--index", type=Path,
                         help="Index to serve (default: a fresh one of the sample page).")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="Skip timing Library.ask alone (in this process, no Telegram).")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="newsqa-bot-load-") as tmp:
         folder = Path(tmp)
         index = args.index or build_index(folder)
+        if not args.no_baseline:
+            baseline(index)
         with TelegramEmulator() as emulator:
             process = start_bot(emulator, index, folder)
             try:
