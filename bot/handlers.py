@@ -149,7 +149,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert message is not None
     examples = await example_questions(context)
     lang = user_lang(update.effective_user)
-    await reply_html(message, render.start_message(examples, context.bot.username, lang))
+    await reply_html(message, render.start_message(examples, lang))
 
 
 async def example_questions(context: ContextTypes.DEFAULT_TYPE) -> list[str]:

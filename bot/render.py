@@ -281,9 +281,8 @@ def example_questions(articles: Sequence[Article], n: int = 3) -> list[str]:
     return [f"《{a.title}》说了什么？" for a in titled[:n]]
 
 
-def start_message(examples: Sequence[str], bot_username: str, lang: Lang) -> str:
+def start_message(examples: Sequence[str], lang: Lang) -> str:
     listed = "\n".join(f"· {escape(q)}" for q in examples) or text("no_examples", lang)
-    del bot_username  # /start does not name the bot; kept for a uniform signature with help
     return text("start", lang, examples=listed)
 
 
