@@ -36,6 +36,15 @@ _PRONOUN_RE = re.compile(
 _PERSON_PRONOUN_RE = re.compile(r"他们|她们|他|她")
 _WHAT_ABOUT_RE = re.compile(r"^(?:那|那么)?(?P<x>[^，,。？?]{1,12})呢[?？]?$")
 _LEADING_THEN_RE = re.compile(r"^(?:那么|那)(?=[^个家位条项些])")
+_LEADING_DATE_RE = re.compile(
+    r"^(?:\d{4}年)?(?:\d{1,2}月)?(?:\d{1,2}[日号])?(?:上午|下午|晚上)?[，,]?"
+)
+# Words that end a question's opening subject: its verb, a question word, a particle.
+_PREDICATE_RE = re.compile(
+    r"的|有|是|在|现在|目前|之前|以前|曾经|曾|担任|为什么|为何|怎么|怎样|如何|多少|几|哪|谁|什么|"
+    r"获|被|把|和|与|对|从|将|通过|主持|召开|开展|位于|属于|共有|叫|称|于|今年|去年|最近|还|也|都|"
+    r"[?？,，。]"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,18 +97,26 @@ class Resolution:
 
 
 def main_entity(question: Question) -> str | None:
-    """The topic word a pronoun in the next question most likely refers to.
+    """The topic a pronoun in the next question most likely refers to.
 
-    The first proper noun (place, organisation, person, other name) wins; otherwise the
-    longest topic word, since jieba's search mode lists compounds after their parts.
+    Chinese questions mostly open with their subject ("美安建材集团有…", "刘修建现在…"), so
+    the text before the first predicate word is taken; jieba's POS tags proved too unreliable
+    for this (刘修建 → 刘 + 修建). A question that opens with its question word ("谁主持…")
+    falls back to its longest topic word.
     """
-    from jieba import posseg
+    subject = leading_subject(question.normalized)
+    if subject:
+        return subject
+    return max((t for t in question.terms if len(t) >= 2), key=len, default=None)
 
-    for token in posseg.cut(question.normalized):
-        if token.flag.startswith(("ns", "nt", "nz", "nr")) and len(token.word) >= 2:
-            return token.word
-    longest = max((t for t in question.terms if len(t) >= 2), key=len, default=None)
-    return longest
+
+def leading_subject(text: str) -> str | None:
+    """The noun phrase a question opens with, or None when it opens with a verb or question word."""
+    text = _LEADING_DATE_RE.sub("", _LEADING_THEN_RE.sub("", text.strip()))
+    match = _PREDICATE_RE.search(text)
+    subject = text[: match.start()] if match else ""
+    subject = subject.strip(" ,，。?？!！")
+    return subject if 2 <= len(subject) <= 16 else None
 
 
 def resolve(text: str, history: History | None, *, k: int, offset: int = 0) -> Resolution:
@@ -122,16 +139,11 @@ def resolve(text: str, history: History | None, *, k: int, offset: int = 0) -> R
         other = what_about.group("x")
         rewritten = last.question.replace(last.entity, other, 1)
         return Resolution(analyze(rewritten), offset, True, other)
-    question = analyze(stripped)
-    if last.entity and not _has_own_topic(question):
+    if last.entity and leading_subject(stripped) is None:
+        # "哪一年获评最美公务员？": no subject of its own, so it continues the last topic.
         rewritten = last.entity + _LEADING_THEN_RE.sub("", stripped)
         return Resolution(analyze(rewritten), offset, True, last.entity)
     return _new(stripped, offset)
-
-
-def _has_own_topic(question: Question) -> bool:
-    """True when a question names something of its own (not just "在哪里？", "什么时候？")."""
-    return any(len(t) >= 2 for t in question.terms)
 
 
 def _new(text: str, offset: int) -> Resolution:

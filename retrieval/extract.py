@@ -149,8 +149,13 @@ def _overlap(folded: str, weights: Sequence[tuple[str, float]], total: float) ->
     return sum(w for term, w in weights if term in folded) / total
 
 
-def _candidates(question: Question, sentence: str) -> list[tuple[int, int]]:
-    """Spans (relative to ``sentence``) of the kind of thing the question asks for."""
+def _candidates(
+    question: Question, sentence: str, *, tagger: bool = True
+) -> list[tuple[int, int]]:
+    """Spans (relative to ``sentence``) of the kind of thing the question asks for.
+
+    ``tagger=False`` skips jieba's POS tagger (~2 ms a sentence), for scoring many sentences.
+    """
     kind = question.kind
     spans: list[tuple[int, int]] = []
     if kind is AnswerKind.NUMBER:
@@ -167,7 +172,7 @@ def _candidates(question: Question, sentence: str) -> list[tuple[int, int]]:
         spans = [m.span() for m in _LIST_RE.finditer(sentence)]
     if kind is AnswerKind.PERSON:
         spans = [m.span("name") for m in _TITLED_NAME_RE.finditer(sentence)]
-    if kind in _POS_FOR_KIND and not spans:
+    if tagger and kind in _POS_FOR_KIND and not spans:
         spans = _pos_spans(sentence, _POS_FOR_KIND[kind])
     if kind is AnswerKind.PERSON:
         spans = [s for s in spans if sentence[s[0]] in _SURNAMES and 2 <= s[1] - s[0] <= 4]
@@ -236,10 +241,10 @@ def _trim_punct(sentence: str, start: int, end: int) -> int:
     return end
 
 
-def highlight(question: Question, sentence: str) -> tuple[int, int]:
+def highlight(question: Question, sentence: str, *, tagger: bool = True) -> tuple[int, int]:
     """Span (relative to ``sentence``) that answers ``question`` most directly."""
     folded = _fold(sentence)
-    spans = _candidates(question, sentence)
+    spans = _candidates(question, sentence, tagger=tagger)
     if spans:
         return _nearest(spans, _matched_positions(folded, question))
     return _clause(sentence, folded, question)
@@ -271,7 +276,11 @@ def score_sentences(
     """Score each sentence span of ``text`` for how well it answers ``question``."""
     weights = _term_weights(question)
     total = sum(w for _, w in weights)
-    folded = [_fold(text[a:b]) for a, b in spans]
+    whole = normalize_for_search(text)  # one call per article, sliced when offsets survive
+    if len(whole) == len(text):
+        folded = [whole[a:b] for a, b in spans]
+    else:
+        folded = [_fold(text[a:b]) for a, b in spans]
     n = len(spans)
     # Rarity inside the article: log((n+1)/(df+0.5)), so a word in every sentence adds ~nothing.
     local = [
@@ -290,10 +299,10 @@ def score_sentences(
     for i, ((start, end), sentence) in enumerate(zip(spans, folded, strict=True)):
         own_local = _overlap(sentence, local, local_total) if local_total > 0 else 0.0
         bigrams = (
-            len(question_bigrams & _bigrams(sentence)) / len(question_bigrams)
+            sum(b in sentence for b in question_bigrams) / len(question_bigrams)
             if question_bigrams else 0.0
         )
-        has_kind = wants_kind and bool(_candidates(question, text[start:end]))
+        has_kind = wants_kind and bool(_candidates(question, text[start:end], tagger=False))
         logit = (
             BIAS
             + W_LOCAL * own_local
@@ -321,11 +330,14 @@ def extract(
     title: str | None = None,
     prefer: tuple[int, int] | None = None,
     max_sentences: int = 3,
+    check_names: bool = True,
 ) -> Extraction | None:
     """The sentences of ``text`` that best answer ``question`` (None for an empty text).
 
     ``prefer`` is the retrieved chunk's range: the best sentence there must be shown, since
     retrieval judged that passage relevant, even when another sentence ranks higher.
+    ``check_names=False`` skips the POS tagger (names, places, time words) when ranking many
+    articles; extract the cited ones again with it.
     """
     spans = split_sentences(text)
     if not spans:
@@ -333,7 +345,7 @@ def extract(
     scores = score_sentences(question, text, spans, title=title)
     prob = scores.probability
     order = sorted(range(len(spans)), key=lambda i: -prob[i])
-    if question.kind in (AnswerKind.PERSON, AnswerKind.PLACE):
+    if check_names and question.kind in (AnswerKind.PERSON, AnswerKind.PLACE):
         # Names need jieba's POS tagger (~2 ms a sentence), so only the leaders are checked.
         prob = list(prob)
         for i in order[:NAME_CHECK_DEPTH]:
@@ -351,7 +363,7 @@ def extract(
     chosen.sort()
     sentences = tuple(Span(*spans[i]) for i in chosen)
     top = spans[best]
-    rel_start, rel_end = highlight(question, text[top[0]: top[1]])
+    rel_start, rel_end = highlight(question, text[top[0]: top[1]], tagger=check_names)
     highlights = (Span(top[0] + rel_start, top[0] + rel_end),) if rel_end > rel_start else ()
     return Extraction(
         sentences=sentences, highlights=highlights, score=max(scores.relevance[i] for i in chosen)

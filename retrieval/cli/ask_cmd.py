@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -94,7 +95,7 @@ def search(query: str, index_dir: Path | None, model: str | None, k: int, as_jso
 @json_option
 def chat(index_dir: Path | None, model: str | None, k: int, as_json: bool) -> None:
     """A conversation on stdin: one question per line; follow-ups refer to earlier answers."""
-    stdin = click.get_text_stream("stdin")
+    stdin = sys.stdin
     interactive = stdin.isatty()
     with _library(index_dir, model) as library:
         history = None

@@ -1,0 +1,145 @@
+"""Library.ask end to end: real model, real index of the sample page (tests/conftest.py).
+
+The gold set is tests/data/sample-questions.jsonl: 30 questions answered on the page (each
+with the headline it must be cited to) and 12 it does not answer. Thresholds stated here:
+every answerable question cites the right article first and none of the others is answered.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from retrieval.answers import Answer
+from retrieval.conversation import History
+from retrieval.library import Library
+
+QUESTIONS = [
+    json.loads(line)
+    for line in (Path(__file__).parent / "data" / "sample-questions.jsonl").read_text("utf-8")
+    .splitlines()
+    if line.strip()
+]
+
+
+@pytest.fixture(scope="module")
+def library(sample_page_index: Path):
+    with Library.open(sample_page_index) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def answers(library: Library) -> dict[str, Answer]:
+    got = library.ask_batch([q["question"] for q in QUESTIONS], ids=[q["id"] for q in QUESTIONS])
+    return {a.id: a for a in got if a.id is not None}
+
+
+def assert_verbatim(library: Library, answer: Answer) -> None:
+    """Every quoted character is the article's own: spans slice ``Article.text`` exactly."""
+    for citation in answer.citations:
+        article = library.article(citation.article_id)
+        assert article is not None
+        text = article.text
+        for segment in citation.segments:
+            assert text[segment.start: segment.start + len(segment.text)] == segment.text
+        for span in (*citation.sentences, *citation.highlights):
+            assert 0 <= span.start < span.end <= len(text)
+        for piece in citation.quote.split("……"):
+            assert piece in text
+    if answer.found:
+        assert answer.text == answer.citations[0].quote
+
+
+def test_the_gold_set_has_thirty_answerable_and_ten_unanswerable_questions() -> None:
+    assert sum(q["title"] is not None for q in QUESTIONS) >= 30
+    assert sum(q["title"] is None for q in QUESTIONS) >= 10
+
+
+@pytest.mark.parametrize("item", [q for q in QUESTIONS if q["title"]], ids=lambda q: q["id"])
+def test_answerable_question_cites_the_right_article_first(
+    item: dict, answers: dict[str, Answer], library: Library
+) -> None:
+    answer = answers[item["id"]]
+    assert answer.found, answer.text
+    assert answer.citations[0].title == item["title"]
+    if "answer" in item:
+        assert item["answer"] in answer.text
+    assert_verbatim(library, answer)
+
+
+@pytest.mark.parametrize("item", [q for q in QUESTIONS if not q["title"]], ids=lambda q: q["id"])
+def test_unanswerable_question_is_not_answered(item: dict, answers: dict[str, Answer]) -> None:
+    answer = answers[item["id"]]
+    assert not answer.found, answer.citations[0].quote
+    assert answer.citations == ()
+    assert answer.text == f"没有在报纸资料中找到“{item['question']}”的答案。"
+    assert answer.suggestions, "the closest headlines are offered instead"
+
+
+def test_number_answer_highlights_the_count(library: Library) -> None:
+    answer = library.ask("冠县有多少家绿色建材企业？")
+    citation = answer.citations[0]
+    article = library.article(citation.article_id)
+    assert article is not None
+    assert [h.of(article.text) for h in citation.highlights] == ["15家"]
+    assert citation.authors == ("王培源", "李子涛")
+
+
+def test_ask_is_a_batch_of_one(library: Library, answers: dict[str, Answer]) -> None:
+    single = library.ask(QUESTIONS[0]["question"])
+    assert single.to_dict() | {"id": "s01"} == answers["s01"].to_dict()
+
+
+def test_follow_up_with_a_pronoun_is_resolved_against_the_previous_answer(
+    library: Library,
+) -> None:
+    first = library.ask("美安建材集团的董事长是谁？")
+    assert "张书海" in first.text
+    follow = library.ask("那它有几条深加工生产线？", history=first.history)
+    assert follow.resolved == "美安建材集团有几条深加工生产线？"
+    assert follow.found and "深加工生产线10条" in follow.text
+    assert_verbatim(library, follow)
+
+
+def test_more_returns_the_next_articles_for_the_previous_question(library: Library) -> None:
+    first = library.ask("聊城的金融机构如何支持小微企业？", k=1)
+    more = library.ask("还有呢", history=first.history, k=1)
+    assert more.resolved == first.resolved
+    shown = {c.article_id for c in first.citations}
+    assert not shown & {c.article_id for c in more.citations}
+
+
+def test_history_survives_a_round_trip_through_json(library: Library) -> None:
+    first = library.ask("刘修建现在担任什么职务？")
+    stored = json.loads(json.dumps(first.history.to_dict()))
+    follow = library.ask("他哪一年获评聊城市最美公务员？", history=History.from_dict(stored))
+    assert follow.resolved == "刘修建哪一年获评聊城市最美公务员？"
+    assert "2022年" in follow.text
+
+
+def test_answer_json_has_the_documented_keys(answers: dict[str, Answer]) -> None:
+    data = answers["s01"].to_dict()
+    assert list(data)[:5] == ["id", "question", "found", "answer", "citations"]
+    assert list(data["citations"][0])[:8] == [
+        "n", "article_id", "title", "authors", "date", "excerpt", "chunk_id", "score"
+    ]
+    assert [c["n"] for c in data["citations"]] == list(range(1, len(data["citations"]) + 1))
+
+
+def test_search_gives_one_result_per_article(library: Library) -> None:
+    results = library.search("普惠金融 小微企业", k=5)
+    ids = [r.citation.article_id for r in results]
+    assert len(ids) == len(set(ids)) >= 2
+    assert results[0].title in {
+        "助推普惠金融量增面扩质升本降", "开展金融支持民营小微企业和个体工商户发展三年提升行动"
+    }
+
+
+def test_library_browses_latest_articles_and_stats(library: Library) -> None:
+    assert len(library.latest(3)) == 3
+    assert library.about().articles == 8
+    first = library.latest(1)[0]
+    assert library.article(first.id) == first
+    assert library.article("no-such-id") is None
