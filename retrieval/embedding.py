@@ -20,7 +20,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import numpy as np
@@ -28,6 +28,9 @@ import numpy as np
 from . import offline_model
 from .errors import ModelError
 from .offline_model import DEFAULT_MODEL
+
+if TYPE_CHECKING:
+    from .onnx_backend import OnnxEncoder
 
 __all__ = [
     "BACKENDS",
@@ -42,7 +45,7 @@ __all__ = [
 ]
 
 DEFAULT_ALIASES = frozenset({"default", DEFAULT_MODEL})
-BACKENDS = ("torch", "torch-int8")
+BACKENDS = ("torch", "torch-int8", "onnx-int8")
 DEFAULT_BACKEND = "torch"
 BGE_ZH_QUERY_INSTRUCTION = "为这个句子生成表示以用于检索相关文章："
 _QUERY_BATCH = 32
@@ -57,7 +60,7 @@ class ModelInfo:
     dimension: int
     query_prompt: str
     passage_prompt: str
-    backend: str  # "torch" or "torch-int8"
+    backend: str  # "torch", "torch-int8" or "onnx-int8"
 
 
 @dataclass(frozen=True)
@@ -126,8 +129,11 @@ def _family_key(name: str) -> str:
 class Embedder:
     """A loaded model with fixed prompts; one code path for every batch size."""
 
-    def __init__(self, model: Any, info: ModelInfo, path: Path | None) -> None:
-        self._model = model
+    def __init__(
+        self, model: Any, info: ModelInfo, path: Path | None, onnx: OnnxEncoder | None = None
+    ) -> None:
+        self._model = model  # the sentence-transformers model (its tokenizer, modules)
+        self._onnx = onnx  # set for the onnx-int8 backend, which then does the encoding
         self.info = info
         self.path = path
         self._lock = threading.Lock()  # torch modules are not safe for concurrent forward passes
@@ -150,11 +156,13 @@ class Embedder:
 
         try:
             with self._lock, torch.inference_mode():
+                if self._onnx is not None:
+                    return self._onnx.encode([prompt + text for text in items], batch_size)
                 vectors = self._model.encode(
                     items, prompt=prompt, batch_size=batch_size, convert_to_numpy=True,
                     normalize_embeddings=True, show_progress_bar=False,
                 )
-        except (RuntimeError, ValueError) as exc:
+        except (RuntimeError, ValueError) as exc:  # onnxruntime's errors subclass RuntimeError
             raise ModelError(f"embedding with {self.info.name} failed: {exc}") from exc
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
@@ -194,8 +202,11 @@ def _load(resolved: ResolvedModel, backend: str) -> Embedder:
         revision = folder_revision(path)
     else:
         st_model, path, revision = _load_from_hub(resolved.name)
+    onnx = None
     if backend == "torch-int8":
         st_model = _quantize_int8(st_model)
+    elif backend == "onnx-int8":
+        onnx = _load_onnx(st_model, resolved.name, revision)
     dimension = _dimension(st_model, resolved.name)
     query, passage = family_prompts(str(path) if resolved.kind == "folder" else resolved.name,
                                     dict(getattr(st_model, "prompts", {}) or {}))
@@ -203,7 +214,18 @@ def _load(resolved: ResolvedModel, backend: str) -> Embedder:
         name=resolved.name, revision=revision, dimension=dimension,
         query_prompt=query, passage_prompt=passage, backend=backend,
     )
-    return Embedder(st_model, info, path)
+    return Embedder(st_model, info, path, onnx)
+
+
+def _load_onnx(st_model: Any, name: str, revision: str) -> OnnxEncoder:
+    try:
+        from .onnx_backend import load_onnx_encoder
+    except ImportError as exc:  # onnxruntime missing
+        raise ModelError(
+            f"the onnx-int8 backend needs onnxruntime and onnx ({exc}); "
+            "run `pip install onnxruntime onnx` or use --backend torch"
+        ) from exc
+    return load_onnx_encoder(st_model, name, revision)
 
 
 def _configure_threads() -> None:

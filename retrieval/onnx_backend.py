@@ -1,0 +1,234 @@
+"""The ``onnx-int8`` backend: a model's transformer exported to ONNX, weights quantised to int8.
+
+sentence-transformers' own ONNX backend needs ``optimum``, whose current release pins
+transformers < 4.58; so we export with ``torch.onnx`` and quantise with onnxruntime's dynamic
+quantisation (MatMul weights int8 per channel, activations quantised per batch at run time).
+Pooling (mean or CLS, read from the model's ST Pooling module) and L2 normalisation run in numpy.
+
+The artifact is built on first use next to the model in the cache, under a file lock, in a
+temporary directory renamed into place, with the source revision and sha256 recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort  # ImportError here tells embedding.py the backend is unavailable
+
+from . import offline_model
+from .errors import ModelError
+
+ONNX_FORMAT = 2  # 2: fused with onnxruntime's BERT optimizer before quantising
+_RECORD = "newsqa-onnx.json"
+
+
+def artifact_dir(name: str, revision: str) -> Path:
+    """Cache folder of the int8 export of model ``name`` at ``revision``."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).name if os.sep in name else name)
+    return offline_model.cache_root() / "models" / f"{slug}-{revision}.onnx-int8-v{ONNX_FORMAT}"
+
+
+class OnnxEncoder:
+    """Tokenizer + onnxruntime session + pooling; ``encode`` mirrors what Embedder needs."""
+
+    def __init__(self, folder: Path, tokenizer: Any, pooling: str, max_length: int) -> None:
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        threads = int(os.environ.get("OMP_NUM_THREADS") or 0) or _cores()
+        options.intra_op_num_threads = threads
+        # Busy-waiting threads burn the second core other work (the bot, jieba) needs.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._session = ort.InferenceSession(
+            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._tokenizer = tokenizer
+        self._pooling = pooling
+        self._max_length = max_length
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        # Longest first, so each batch pads to similar lengths (as sentence-transformers does).
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = np.empty((len(texts), 0), dtype=np.float32)
+        for start in range(0, len(texts), batch_size):
+            idx = order[start : start + batch_size]
+            batch = self._tokenizer(
+                [texts[i] for i in idx], padding=True, truncation=True,
+                max_length=self._max_length, return_tensors="np",
+            )
+            feed = {k: v.astype(np.int64) for k, v in batch.items() if k in self._inputs}
+            if "token_type_ids" in self._inputs and "token_type_ids" not in feed:
+                feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
+            hidden = self._session.run(None, feed)[0]
+            vectors = _pool(hidden, batch["attention_mask"], self._pooling)
+            if out.shape[1] == 0:
+                out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+            out[idx] = vectors
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-12)
+
+
+def _pool(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
+    if mode == "cls":
+        return hidden[:, 0, :].astype(np.float32)
+    weights = mask[:, :, None].astype(np.float32)
+    return (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def pooling_mode(st_model: Any) -> str:
+    """'mean' or 'cls' from the model's Pooling module; other layouts are refused."""
+    modules = list(st_model)
+    names = [type(m).__name__ for m in modules]
+    if len(modules) < 2 or names[0] != "Transformer" or names[1] != "Pooling":
+        raise ModelError(
+            f"the onnx-int8 backend needs a Transformer → Pooling model, this one is "
+            f"{' → '.join(names)}; use --backend torch"
+        )
+    mode = getattr(modules[1], "pooling_mode", "mean")
+    mode = mode if isinstance(mode, str) else "+".join(mode)
+    if mode not in {"mean", "cls"}:
+        raise ModelError(f"the onnx-int8 backend supports mean or cls pooling, not {mode!r}")
+    if names[2:] not in ([], ["Normalize"]):
+        raise ModelError(f"the onnx-int8 backend cannot run {' → '.join(names[2:])}")
+    return mode
+
+
+def load_onnx_encoder(st_model: Any, name: str, revision: str) -> OnnxEncoder:
+    """Build (once, cached) and load the int8 ONNX export of ``st_model``."""
+    mode = pooling_mode(st_model)
+    folder = artifact_dir(name, revision)
+    if _valid(folder, revision) is not None:
+        from filelock import FileLock
+
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(folder) + ".lock"):
+            if _valid(folder, revision) is not None:
+                _build(st_model, folder, revision)
+    transformer = st_model[0]
+    max_length = int(getattr(st_model, "max_seq_length", None) or 512)
+    return OnnxEncoder(folder, transformer.tokenizer, mode, max_length)
+
+
+def _valid(folder: Path, revision: str) -> str | None:
+    """Why ``folder`` is not a good export for ``revision``, or None if it is."""
+    try:
+        record = json.loads((folder / _RECORD).read_text("utf-8"))
+    except (OSError, ValueError):
+        return "missing"
+    if record.get("revision") != revision or record.get("format") != ONNX_FORMAT:
+        return "stale"
+    model = folder / "model.onnx"
+    if not model.is_file():
+        return "damaged"
+    stale = offline_model.stat_key(model) != record.get("stat")
+    if stale and offline_model.sha256_file(model) != record.get("sha256"):
+        return "damaged"
+    return None
+
+
+def _build(st_model: Any, folder: Path, revision: str) -> None:
+    import onnx
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    started = time.perf_counter()
+    hf_model = st_model[0].auto_model
+    inputs = ["input_ids", "attention_mask"]
+    if getattr(hf_model.config, "type_vocab_size", 0) > 1:
+        inputs.append("token_type_ids")
+
+    class _Hidden(torch.nn.Module):
+        """Returns last_hidden_state only, with positional inputs the exporter can trace."""
+
+        def __init__(self, model: Any) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, *args: torch.Tensor) -> torch.Tensor:
+            return self.model(**dict(zip(inputs, args, strict=True))).last_hidden_state
+
+    example = tuple(
+        torch.tensor([[0, 5, 6, 2], [0, 7, 2, 1]]) if n == "input_ids"
+        else torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]]) if n == "attention_mask"
+        else torch.zeros(2, 4, dtype=torch.long)
+        for n in inputs
+    )
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        fp32 = tmp / "fp32.onnx"
+        staging = tmp / "out"
+        staging.mkdir()
+        was_training = hf_model.training
+        attention = getattr(hf_model.config, "_attn_implementation", None)
+        hf_model.eval()
+        if attention and attention != "eager":
+            # The eager attention graph is the pattern onnxruntime's BERT optimizer can fuse.
+            hf_model.set_attn_implementation("eager")
+        try:
+            torch.onnx.export(
+                _Hidden(hf_model), example, str(fp32), input_names=inputs,
+                output_names=["last_hidden_state"], opset_version=17, dynamo=False,
+                dynamic_axes={n: {0: "batch", 1: "seq"} for n in [*inputs, "last_hidden_state"]},
+            )
+        finally:
+            hf_model.train(was_training)
+            if attention and attention != "eager":
+                hf_model.set_attn_implementation(attention)
+        fused = _fuse(fp32, tmp / "fused.onnx", hf_model.config)
+        # Weights of MatMul/Attention int8 per output channel; the word embeddings stay float32
+        # (inside EmbedLayerNormalization), which keeps the cosine to float32 vectors ≈ 0.996+.
+        quantize_dynamic(
+            str(fused), str(staging / "model.onnx"), weight_type=QuantType.QInt8,
+            per_channel=True, op_types_to_quantize=["MatMul", "Attention"],
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+        model = staging / "model.onnx"
+        model.chmod(0o644)
+        record = {
+            "format": ONNX_FORMAT, "revision": revision, "sha256": offline_model.sha256_file(model),
+            "stat": offline_model.stat_key(model),
+            "build_seconds": round(time.perf_counter() - started, 1),
+        }
+        (staging / _RECORD).write_text(json.dumps(record, indent=2) + "\n", "utf-8")
+        if folder.exists():
+            folder.rename(tmp / "stale")
+        staging.rename(folder)
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise ModelError(
+            f"exporting the model to ONNX int8 failed: {exc}; use --backend torch"
+        ) from exc
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _fuse(source: Path, target: Path, config: Any) -> Path:
+    """Fuse attention/LayerNorm/GELU with onnxruntime's transformer optimizer (about 1.3-2x).
+
+    BERT-family graphs only; if the optimizer cannot handle a model, the unfused graph is used.
+    """
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    try:
+        optimized = optimize_model(
+            str(source), model_type="bert", num_heads=int(config.num_attention_heads),
+            hidden_size=int(config.hidden_size),
+        )
+        optimized.save_model_to_file(str(target))
+    except Exception:  # any optimizer failure just means "run unfused"
+        return source
+    return target
