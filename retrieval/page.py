@@ -276,8 +276,12 @@ def _starts_paragraph(lines: list[_Line], i: int, fallback: float = 0.0) -> bool
     if column == 0:
         return True
     # A typeset first line is two cells short of the column (extraction drops the
-    # indent); a one-line paragraph is shorter still.
-    # Raw width: a first line cut before a Latin word is short and still opens a paragraph.
+    # indent); a one-line paragraph is shorter still. A line cut before a Latin word
+    # that would have fitted a running line is a first line; one that would not have
+    # fitted either is taken to run on (a short line is more often a long word's cut).
+    carried = _effective_width(lines, i)
+    if carried > line.width:
+        return carried <= column
     return line.width <= column - 3
 
 

@@ -460,3 +460,33 @@ def test_headline_as_wide_as_the_column_above_a_one_line_first_paragraph() -> No
     assert first.text.endswith("让工作成绩经得起历史考验。")
     assert second.title == "李成栋明朝 持续升温"
     assert second.text.startswith("李成栋字廷贞")
+
+
+LATIN_CARRY_PAGE = """哈代空间跑出加速度
+
+■ 本报记者 孔博萍
+
+对于formula_2，实哈代空间
+基本上等于formula_3空间。当
+formula_4时，formula_3空间较难
+操作，而哈代空间的性质就比较容
+易掌握。在较高维的情况，我们可
+考虑管状域（复数情形）及
+
+formula_6上的函数，从而得到相
+应的定义。
+
+哈代空间在数学分析、控制论
+及散射理论中有所应用。对
+formula_7，哈代空间formula_1定
+义为开单位圆盘上满足下述性质的
+全纯函数，其左侧的数定义为范数。
+"""
+
+
+def test_line_before_a_running_line_cut_by_a_long_latin_word_is_not_a_headline() -> None:
+    # "及散射理论中有所应用。对" stops short only because "formula_7，" did not fit; it
+    # runs on, so the short line above it opens a paragraph rather than heading a story.
+    (article,) = parse_page(LATIN_CARRY_PAGE)
+    assert (article.title, article.authors) == ("哈代空间跑出加速度", ("孔博萍",))
+    assert "\n哈代空间在数学分析、控制论及散射理论中有所应用。对formula_7，" in article.text
