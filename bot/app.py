@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+import httpx
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.ext import (
@@ -43,9 +45,20 @@ COMMANDS = ("start", "help", "search", "latest", "about", "reset", "ask")
 # Updates processed at once; questions are batched by the Asker, so more do not cost more CPU.
 CONCURRENT_UPDATES = 64
 NETWORK_RETRIES = 3
-# Methods safe to repeat after a timeout (a timed-out send may have been delivered already:
-# repeating it could post the answer twice, so sends are only retried on connection errors).
+# Methods safe to repeat after any network failure. A send is repeated only when it provably
+# never reached Telegram (no connection): a send that failed mid-way may have been delivered,
+# and repeating it would post the answer twice.
 _IDEMPOTENT_PREFIXES = ("get", "edit", "answer", "set", "delete", "sendChatAction")
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def may_retry(endpoint: str, error: Exception) -> bool:
+    """Whether a failed Bot API call may be repeated without risking a duplicate."""
+    if isinstance(error, BadRequest) or not isinstance(error, NetworkError):
+        return False  # BadRequest subclasses NetworkError, but repeating cannot fix it
+    if endpoint.startswith(_IDEMPOTENT_PREFIXES):
+        return True
+    return isinstance(error.__cause__, _NOT_SENT)
 
 
 class RetryingRateLimiter(AIORateLimiter):
@@ -54,24 +67,17 @@ class RetryingRateLimiter(AIORateLimiter):
     async def process_request(self, callback: Callable[..., Awaitable[Any]], args: Any,
                               kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
                               rate_limit_args: Any) -> Any:
-        import asyncio
-
         for attempt in range(NETWORK_RETRIES + 1):
             try:
                 return await super().process_request(callback, args, kwargs, endpoint, data,
                                                       rate_limit_args)
-            except BadRequest:  # a subclass of NetworkError, but retrying cannot fix it
-                raise
-            except TimedOut:
-                if attempt == NETWORK_RETRIES or not endpoint.startswith(_IDEMPOTENT_PREFIXES):
+            except (TimedOut, NetworkError) as error:
+                if attempt == NETWORK_RETRIES or not may_retry(endpoint, error):
                     raise
-            except NetworkError:
-                if attempt == NETWORK_RETRIES:
-                    raise
-            delay = 0.5 * 2**attempt
-            logger.warning("Bot API %s failed (attempt %d); retrying in %.1f s", endpoint,
-                           attempt + 1, delay)
-            await asyncio.sleep(delay)
+                delay = 0.5 * 2**attempt
+                logger.warning("Bot API %s failed (%s, attempt %d); retrying in %.1f s",
+                               endpoint, type(error).__name__, attempt + 1, delay)
+                await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # the loop returns or raises
 
 

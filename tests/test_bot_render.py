@@ -7,11 +7,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from telegram.error import NetworkError, TimedOut
+from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot import callbacks, render
-from bot.app import RedactToken, build_services, configure
+from bot.app import RedactToken, build_services, configure, may_retry
 from bot.config import BotSettings, load_settings
 from bot.handlers import understood_question
 from bot.html import MAX_MESSAGE_LENGTH, visible_length
@@ -209,11 +210,12 @@ def test_the_token_is_redacted_from_log_lines_and_tracebacks(
 # -- retries -----------------------------------------------------------------------------------
 
 
-def flaky(error: Exception, failures: int, attempts: list[int]) -> Any:
+def flaky(error: Exception, failures: int, attempts: list[int],
+          cause: Exception | None = None) -> Any:
     def answer(params: dict[str, Any]) -> Any:
         attempts.append(1)
         if len(attempts) <= failures:
-            raise error
+            raise error from cause
         return {"message_id": 1, "date": 0, "chat": {"id": params["chat_id"], "type": "private"},
                 "text": params["text"]}
     return answer
@@ -236,21 +238,32 @@ def services(tmp_path: Path) -> Any:
                           FeedbackStore.open(tmp_path / "f.sqlite"))
 
 
-def test_network_errors_are_retried_until_the_message_goes_through(services: Any) -> None:
+def test_a_send_that_could_not_connect_is_retried_until_it_goes_through(
+        services: Any) -> None:
     attempts: list[int] = []
-    request = RecordingRequest(
-        responses={"sendMessage": flaky(NetworkError("connection reset"), 2, attempts)})
+    refused = NetworkError("httpx.ConnectError: connection refused")
+    request = RecordingRequest(responses={"sendMessage": flaky(
+        refused, 2, attempts, cause=httpx.ConnectError("connection refused"))})
     bot = run_help(request, services)
     assert len(attempts) == 3 and not bot.errors
 
 
-def test_a_timed_out_send_is_not_repeated_so_no_answer_is_posted_twice(services: Any) -> None:
+@pytest.mark.parametrize("error", [TimedOut(), NetworkError("httpx.ReadError: reset")])
+def test_a_send_that_failed_mid_way_is_not_repeated_so_no_answer_is_posted_twice(
+        services: Any, error: Exception) -> None:
     attempts: list[int] = []
-    request = RecordingRequest(responses={"sendMessage": flaky(TimedOut(), 1, attempts)})
+    request = RecordingRequest(responses={"sendMessage": flaky(error, 1, attempts)})
     bot = run_help(request, services)
-    assert isinstance(bot.errors[0], TimedOut)
-    # The timed-out help was sent once; the apology that follows is the second sendMessage.
+    assert bot.errors[0] is error
+    # The failed help was tried once; the apology that follows is the second sendMessage.
     assert len(attempts) == 2
+
+
+def test_idempotent_calls_are_retried_after_any_network_failure() -> None:
+    assert may_retry("editMessageText", TimedOut())
+    assert may_retry("answerCallbackQuery", NetworkError("reset"))
+    assert not may_retry("sendMessage", TimedOut())
+    assert not may_retry("editMessageText", BadRequest("message is not modified"))
 
 
 # -- newsqa serve: refusing to start -----------------------------------------------------------
