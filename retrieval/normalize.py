@@ -85,6 +85,26 @@ def _is_word(token: str) -> bool:
     return any(unicodedata.category(ch)[0] in "LN" for ch in token)
 
 
+# Function and question words dropped from lexical QUERIES (never from indexed text): their
+# BM25 weight is near zero anyway, but their posting lists cover most chunks, so matching them
+# dominated lexical search time.
+QUERY_STOPWORDS = frozenset({
+    "的", "了", "是", "在", "和", "与", "及", "或", "有", "被", "把", "对",
+    "于", "从", "也", "都", "就", "而", "之", "其", "这", "那", "这个", "那个",
+    "个", "一个", "中", "上", "什么", "哪", "哪里", "哪儿", "哪个", "哪些", "哪一", "谁",
+    "几", "多少", "怎么", "怎样", "怎么样", "如何", "为什么", "为何", "吗", "呢", "吧", "啊",
+    "请问", "请", "我", "你", "他", "她", "它", "我们", "你们", "他们", "是否", "是不是",
+    "有没有", "会", "能", "要",
+})
+
+
+def query_words(text: str, *, user_dict: str | Path | None = None) -> list[str]:
+    """Distinct search words of a query without ``QUERY_STOPWORDS`` (kept if nothing else)."""
+    words = list(dict.fromkeys(tokenize_for_search(text, user_dict=user_dict)))
+    content = [w for w in words if w not in QUERY_STOPWORDS]
+    return content or words
+
+
 def tokenize_for_search(text: str, *, user_dict: str | Path | None = None) -> list[str]:
     """Normalise then segment with jieba's search mode (words plus their sub-words, for recall).
 

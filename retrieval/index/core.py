@@ -24,7 +24,12 @@ import numpy as np
 
 from ..articles import Article, Chunk, ChunkingConfig
 from ..errors import IndexError_, IndexMismatchError
-from ..normalize import NORMALIZATION, tokenize_for_search, user_dict_fingerprint
+from ..normalize import (
+    NORMALIZATION,
+    query_words,
+    tokenize_for_search,
+    user_dict_fingerprint,
+)
 from . import manifest as manifest_mod
 from .files import crash_here, default_index_path, remove_stale_temp_files, writer_lock
 from .manifest import Manifest
@@ -38,6 +43,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 SAVE_INTERVAL = 120.0  # seconds between FAISS saves during one long upsert
 EMBED_BATCH = 32
+EXACT_BELOW = 20_000  # date-filtered dense search scores this many candidates exactly
 
 
 def passage_text(chunk: Chunk) -> str:
@@ -67,6 +73,7 @@ class Index:
         self._embedder = embedder
         self._lock = threading.RLock()
         self._data_version = store.data_version()
+        self._stats: IndexStats | None = None
         self._chunking = ChunkingConfig(**manifest.chunking)
         user_dict = manifest.user_dict
         self._user_dict: str | None = user_dict["path"] if user_dict else None
@@ -145,8 +152,13 @@ class Index:
     def _catch_up_on_open(self) -> None:
         """Bring the FAISS side level with SQLite; persist the repair if no one else writes."""
         generation = self._store.generation()
-        if self._vectors.generation == generation and self._vectors.needs_rebuild() is None:
-            return
+        if self._vectors.generation == generation:
+            if self._vectors.kind == "hnsw":
+                # The file keeps vectors of deleted chunks (HNSW cannot remove them); which ids
+                # are dead is not saved but recomputed from the database here.
+                self._sync_vectors(generation)
+            if self._vectors.needs_rebuild() is None:
+                return
         try:
             with writer_lock(self.path):
                 remove_stale_temp_files(self.path)
@@ -328,7 +340,13 @@ class Index:
                 allowed = self._store.rowids(date_from, date_to)
                 if len(allowed) == 0:
                     return [[] for _ in range(len(vectors))]
-            scores, ids = self._vectors.search(np.atleast_2d(vectors), k, allowed)
+            queries = np.atleast_2d(vectors).astype(np.float32, copy=False)
+            if allowed is not None and self._vectors.kind == "hnsw" and len(allowed) <= EXACT_BELOW:
+                # A selective filter starves HNSW's graph walk (fewer than k results); a few
+                # thousand candidates are scored exactly faster anyway.
+                scores, ids = _exact(queries, allowed, self._fetch_vectors(allowed), k)
+            else:
+                scores, ids = self._vectors.search(queries, k, allowed)
             known = self._store.resolve(i for i in ids.ravel() if i >= 0)
         results: list[list[Hit]] = []
         for row_scores, row_ids in zip(scores, ids, strict=True):
@@ -346,7 +364,7 @@ class Index:
         date_to: str | None = None,
     ) -> list[Hit]:
         """BM25 over jieba words of the normalised query (any word may match)."""
-        words = list(dict.fromkeys(self._words(query)))
+        words = query_words(query, user_dict=self._user_dict)
         if not words or k <= 0:
             return []
         match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
@@ -374,19 +392,24 @@ class Index:
     # -- health ------------------------------------------------------------------------------
 
     def stats(self) -> IndexStats:
+        """Cached per database generation: counting a million rows costs tens of ms, and the
+        answering stage asks for ``last_date`` on every question."""
         with self._lock:
             self._refresh()
+            generation = self._store.generation()
+            if self._stats is not None and self._stats.generation == generation:
+                return self._stats
             n_articles, n_chunks = self._store.counts()
             first, last = self._store.date_range()
-            sources = self._store.sources()
-            generation = self._store.generation()
-        m = self.manifest
-        return IndexStats(
-            path=str(self.path), articles=n_articles, chunks=n_chunks, model=m.model,
-            revision=m.revision, dimension=m.dimension, backend=m.backend,
-            vector_index=self._vectors.kind, first_date=first, last_date=last, sources=sources,
-            bytes_on_disk=_bytes_on_disk(self.path), generation=generation,
-        )
+            m = self.manifest
+            self._stats = IndexStats(
+                path=str(self.path), articles=n_articles, chunks=n_chunks, model=m.model,
+                revision=m.revision, dimension=m.dimension, backend=m.backend,
+                vector_index=self._vectors.kind, first_date=first, last_date=last,
+                sources=self._store.sources(), bytes_on_disk=_bytes_on_disk(self.path),
+                generation=generation,
+            )
+            return self._stats
 
     def check(self) -> list[str]:
         """Problems found, each saying what to do; [] when healthy."""
@@ -472,6 +495,15 @@ def _new_manifest(
         vector_index={"metric": "inner-product", "passage": "title\\ntext",
                       **asdict(vector_config or VectorConfig())},
     )
+
+
+def _exact(
+    queries: np.ndarray, ids: np.ndarray, vectors: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    scores = queries @ vectors.T
+    top = min(k, len(ids))
+    order = np.argsort(-scores, axis=1)[:, :top]
+    return np.take_along_axis(scores, order, axis=1), ids[order]
 
 
 def _bytes_on_disk(directory: Path) -> int:

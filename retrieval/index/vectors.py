@@ -31,8 +31,12 @@ _MAGIC = b"NQVEC001"
 _HEADER = struct.Struct("<8sqQI")  # magic, generation, payload length, crc32(payload)
 REBUILD_DEAD_FRACTION = 0.1
 
-# Two cores are shared by the embedder and FAISS; more threads than cores only adds contention.
-faiss.omp_set_num_threads(max(1, min(os.cpu_count() or 1, 4)))
+# Bulk work (adding, batch search) uses up to 4 cores. A handful of queries runs on ONE thread:
+# measured on 2 shared cores, OpenMP's spinning workers made a single 100k-vector query 2.5x
+# slower with 2 threads than with 1 (95 vs 248 ms) while torch's own pool was busy.
+BULK_THREADS = max(1, min(os.cpu_count() or 1, 4))
+SMALL_QUERY_BATCH = 8
+faiss.omp_set_num_threads(BULK_THREADS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +168,13 @@ class VectorIndex:
                 np.zeros((len(queries), max(k, 0)), dtype=np.float32),
                 np.full((len(queries), max(k, 0)), -1, dtype=np.int64),
             )
-        return self.index.search(queries, k, params=params)
+        if len(queries) >= SMALL_QUERY_BATCH:
+            return self.index.search(queries, k, params=params)
+        faiss.omp_set_num_threads(1)
+        try:
+            return self.index.search(queries, k, params=params)
+        finally:
+            faiss.omp_set_num_threads(BULK_THREADS)
 
     # -- persistence -------------------------------------------------------------------------
 
