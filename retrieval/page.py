@@ -144,6 +144,12 @@ def _effective_width(lines: list[_Line], i: int) -> int:
     return line.width + (len(m.group(0)) + 1 if m else 0)
 
 
+def _first_word_width(text: str) -> int:
+    """Cells the first unbreakable piece of a line takes: a Latin word, else a character."""
+    m = _LATIN_HEAD.match(text)
+    return len(m.group(0)) + 1 if m else display_width(text[:1])
+
+
 def _fill_width(raw: str) -> int:
     """How much of the column a printed line fills, in cells.
 
@@ -187,10 +193,14 @@ def _local_widths(lines: list[_Line], index: int, *, direction: int, span: int =
         line = lines[i]
         if line.kind in ("box", "subtitle", "head", "furniture"):
             break
-        if not ends_sentence(line.text):
+        if not ends_sentence(line.text) and line.text[-1] not in _HANGING:
             widths.append(line.width)
         i += direction
     return widths
+
+
+# Marks a typesetter lets hang past the column edge: a line ending in one may be wider.
+_HANGING = "，、；：”’）》」』"
 
 
 def _headlike(line: _Line) -> bool:
@@ -302,10 +312,27 @@ def _find_headlines(lines: list[_Line]) -> None:
             i = j
         else:
             i += 1
+    tight = _paragraphs_run_together(lines)
     for start, stop in reversed(runs):
-        if _accept_headline(lines, start, stop):
+        if _accept_headline(lines, start, stop, tight=tight):
             for line in lines[start:stop]:
                 line.kind = "head"
+
+
+def _paragraphs_run_together(lines: list[_Line]) -> bool:
+    """Does the page set paragraphs one under another, with no blank line between them?
+
+    Then a blank line is a column break or a story's edge, and since two column breaks
+    are never one line apart, a line with a blank above and below is no body line.
+    Judged on paragraph ends (a short line closing a sentence) followed by running text
+    (a line with no blank under it, so not a headline).
+    """
+    column = _column_width(line.width for line in lines
+                           if line.kind == "text" and not ends_sentence(line.text))
+    ends = [nxt.blank_before for line, nxt in itertools.pairwise(lines)
+            if line.kind == nxt.kind == "text" and ends_sentence(line.text)
+            and line.width <= column - 6 and not nxt.blank_after]
+    return len(ends) >= 4 and sum(ends) <= len(ends) * 0.4
 
 
 def _balanced(text: str) -> bool:
@@ -316,7 +343,7 @@ def _balanced(text: str) -> bool:
     return True
 
 
-def _accept_headline(lines: list[_Line], start: int, stop: int) -> bool:
+def _accept_headline(lines: list[_Line], start: int, stop: int, *, tight: bool = False) -> bool:
     run = lines[start:stop]
     text = "".join(line.text for line in run)
     if sum(1 for ch in text if is_ideograph(ch)) < 2 or not _balanced(text):
@@ -334,11 +361,13 @@ def _accept_headline(lines: list[_Line], start: int, stop: int) -> bool:
     # The column around the run: a few running lines after it and before it.
     column = _column_width(
         _local_widths(lines, stop, direction=1) + _local_widths(lines, start - 1, direction=-1))
-    # Too short to be the opening line of the paragraph after it (a first line only loses
-    # its indent), so what follows cannot be its continuation. Measured on that paragraph's
-    # column: a caption beside a story is often set narrower.
+    # Too short to be the opening line of the paragraph after it: the next line's first
+    # word would have fitted on it even under a first line's indent (and a character of
+    # slack: the sample page sets some first lines a character short), so the run ended
+    # there on purpose and what follows is not its continuation. Measured on that
+    # paragraph's column: a caption beside a story is often set narrower.
     after = _local_column(lines, stop, direction=1) or column
-    clearly_short = after > 0 and _effective_width(lines, stop - 1) <= after - 8
+    clearly_short = after > 0 and run[-1].width + _first_word_width(nxt.text) <= after - 6
     if ends_sentence(text) and not (re.search("[！？!?]$", text) and nxt.blank_before and (
             clearly_short or _starts_paragraph(lines, stop, column))):
         return False  # "…焕发新活力！" set apart from a new paragraph is still a headline
@@ -361,6 +390,9 @@ def _accept_headline(lines: list[_Line], start: int, stop: int) -> bool:
         return True
     if any(line.width > column + 2 for line in run):
         return True  # wider than the column: set across columns, as headlines are
+    if tight and run[0].blank_before and nxt.blank_before and len(run) == 1 \
+            and before is not None and before.kind == "text":
+        return True  # alone between blanks in running text where paragraphs run together
     if not clearly_short and not _starts_paragraph(lines, stop, column):
         # The next line runs on at full width: the run is the opening of its paragraph
         # (a first line that lost its indent is often set loose, so it can be short).
