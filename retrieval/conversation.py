@@ -94,6 +94,7 @@ class Resolution:
     offset: int  # result offset to use
     follow_up: bool  # False: a new topic (history restarts)
     entity: str | None = field(default=None)  # main entity of the resolved question
+    more: bool = False  # "还有呢": the next results of the previous question
 
 
 def main_entity(question: Question) -> str | None:
@@ -126,7 +127,9 @@ def resolve(text: str, history: History | None, *, k: int, offset: int = 0) -> R
     if last is None or len(stripped) > FOLLOW_UP_MAX_CHARS:
         return _new(stripped, offset)
     if _MORE_RE.match(stripped):
-        return Resolution(analyze(last.question), last.offset + last.k, True, last.entity)
+        return Resolution(
+            analyze(last.question), last.offset + last.k, True, last.entity, more=True
+        )
     pronoun = _PRONOUN_RE.search(stripped)
     if pronoun:
         is_person = bool(_PERSON_PRONOUN_RE.fullmatch(pronoun.group(0)))

@@ -197,20 +197,28 @@ def _pos_spans(sentence: str, prefixes: tuple[str, ...]) -> list[tuple[int, int]
     return spans
 
 
-def _matched_positions(folded: str, question: Question) -> list[int]:
-    positions: list[int] = []
-    for term in question.terms:
-        start = folded.find(term)
-        while start >= 0:
-            positions.append(start)
-            start = folded.find(term, start + 1)
-    return positions
+# Question words just before a candidate span (or just after it, within its clause or list
+# item) vouch for it.
+_ANCHOR_BEFORE, _ANCHOR_AFTER = 12, 6
+_ITEM_BREAK = "、，,；;。：:"
 
 
-def _nearest(spans: list[tuple[int, int]], anchors: list[int]) -> tuple[int, int]:
-    if not anchors:
-        return spans[0]
-    return min(spans, key=lambda s: min(abs(s[0] - a) for a in anchors))
+def _best_candidate(
+    spans: list[tuple[int, int]], folded: str, question: Question
+) -> tuple[int, int]:
+    """The span with most question-word weight around it, within its list item or clause
+    ("深加工生产线10条": the 10条 after 深加工, not the 3条 after an earlier 生产线)."""
+    weights = [(t, term_weight(t)) for t in question.terms]
+
+    def support(span: tuple[int, int]) -> float:
+        lo = max(0, span[0] - _ANCHOR_BEFORE)
+        cut = max(folded.rfind(ch, lo, span[0]) for ch in _ITEM_BREAK)
+        hi = min(len(folded), span[1] + _ANCHOR_AFTER)
+        ends = [i for i in (folded.find(ch, span[1], hi) for ch in _ITEM_BREAK) if i >= 0]
+        window = folded[max(lo, cut + 1): min(ends, default=hi)]
+        return sum(w for t, w in weights if t in window)
+
+    return max(spans, key=lambda s: (support(s), -s[0]))
 
 
 def _clause(sentence: str, folded: str, question: Question) -> tuple[int, int]:
@@ -246,7 +254,7 @@ def highlight(question: Question, sentence: str, *, tagger: bool = True) -> tupl
     folded = _fold(sentence)
     spans = _candidates(question, sentence, tagger=tagger)
     if spans:
-        return _nearest(spans, _matched_positions(folded, question))
+        return _best_candidate(spans, folded, question)
     return _clause(sentence, folded, question)
 
 

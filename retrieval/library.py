@@ -43,6 +43,7 @@ NOT_FOUND_THRESHOLD = 0.5
 CROSS_LINGUAL_LEAD = 0.04
 _CJK = re.compile(r"[\u3400-\u9fff]")
 NOT_FOUND_TEXT = "没有在报纸资料中找到“{question}”的答案。"
+NO_MORE_TEXT = "关于“{question}”，报纸资料中没有更多内容了。"
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +191,9 @@ class Library:
             new_history = remember(history, resolution, k=k, person=None)
             return Answer(
                 question=text, resolved=question.text, found=False,
-                text=NOT_FOUND_TEXT.format(question=text.strip()), citations=(),
+                text=(NO_MORE_TEXT.format(question=question.text) if resolution.more
+                      else NOT_FOUND_TEXT.format(question=text.strip())),
+                citations=(),
                 suggestions=tuple(_headline(r.article) for r in ranked[:3]),
                 history=new_history, id=id_, relevance=relevance,
             )

@@ -143,3 +143,10 @@ def test_library_browses_latest_articles_and_stats(library: Library) -> None:
     first = library.latest(1)[0]
     assert library.article(first.id) == first
     assert library.article("no-such-id") is None
+
+
+def test_more_says_plainly_when_nothing_more_is_there(library: Library) -> None:
+    first = library.ask("小萝卜头牺牲时几岁？", k=10)  # the page has only 8 articles
+    more = library.ask("还有呢", history=first.history, k=10)
+    assert not more.found
+    assert more.text == "关于“小萝卜头牺牲时几岁？”，报纸资料中没有更多内容了。"
