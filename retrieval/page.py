@@ -488,17 +488,32 @@ def _headlines_first(items: list[_Unit | list[_Unit]]) -> bool:
     A page that opens with a headline prints headlines before their bodies; one that
     opens with a byline or a dateline (a story starting with no headline above it)
     prints them after. A page opening with plain text (a caption, a story continued from
-    another page) is decided by its end: a final headline means headlines come after.
+    another page) is decided by its end: a final headline, followed by nothing or only
+    photo captions, means headlines come after.
     """
     if not items:
         return True
-    first, last = items[0], items[-1]
+    first = items[0]
     if isinstance(first, list):
         return True
     if first.kind == "box" or _dateline_credit(first) or starts_with_dateline(
             first.lines[0].text):
         return False
-    return not isinstance(last, list)
+    heads = [k for k, item in enumerate(items) if isinstance(item, list)]
+    if not heads:
+        return True
+    # What follows the last headline: nothing, or only photo captions (a text closed by a
+    # photographer's box), means the headline closed the story above it.
+    tail = items[heads[-1] + 1:]
+    return not all(
+        _photo_box(item) or (k + 1 < len(tail) and _photo_box(tail[k + 1])
+                             and isinstance(item, _Unit) and item.kind == "text")
+        for k, item in enumerate(tail))
+
+
+def _photo_box(item: _Unit | list[_Unit]) -> bool:
+    return isinstance(item, _Unit) and item.kind == "box" and item.byline is not None \
+        and item.byline.photo
 
 
 def _stories(items: list[_Unit | list[_Unit]], headlines_first: bool) -> list[_Story]:

@@ -490,3 +490,34 @@ def test_line_before_a_running_line_cut_by_a_long_latin_word_is_not_a_headline()
     (article,) = parse_page(LATIN_CARRY_PAGE)
     assert (article.title, article.authors) == ("哈代空间跑出加速度", ("孔博萍",))
     assert "\n哈代空间在数学分析、控制论及散射理论中有所应用。对formula_7，" in article.text
+
+
+PLAIN_OPENING_CAPTION_END_PAGE = """第12版 综合
+
+他牺牲时只有８岁，但他却展现出了少年
+的勇敢和坚强。所以，作为同龄人的你们是
+幸福的，也是幸运的。
+
+筑信仰之基 育时代新人
+
+■ 本报记者 陈远丽
+
+喇嘛是藏传佛教中对上师的称呼，意为上
+人或上师，是对僧侣的尊称之一。
+
+喇嘛迎来新进展
+
+市民在公园内散步，享受秋日的阳光。
+
+■ 本报记者 闫金杰 摄
+"""
+
+
+def test_page_opening_with_plain_text_and_ending_with_a_caption_prints_headlines_after() -> None:
+    # The page's last item is a photo caption, not a headline; the headline before it
+    # still closes the story above it.
+    first, second, photo = parse_page(PLAIN_OPENING_CAPTION_END_PAGE)
+    assert (first.title, first.authors) == ("筑信仰之基 育时代新人", ())
+    assert first.text.startswith("他牺牲时只有８岁")
+    assert (second.title, second.authors) == ("喇嘛迎来新进展", ("陈远丽",))
+    assert (photo.kind, photo.authors) == ("photo", ("闫金杰",))
