@@ -273,7 +273,8 @@ def _justify(line: str, rng: random.Random, style: PageStyle) -> str:
 
 def _autospace(m: re.Match[str], line: str) -> str:
     before, after = line[m.start() - 1], line[m.end()]
-    return f" {m.group(1)} " if is_cjk(before) and is_cjk(after) else m.group(1)
+    word = re.search("[0-9A-Za-z]", m.group(1)) is not None  # not a lone "." or "%"
+    return f" {m.group(1)} " if word and is_cjk(before) and is_cjk(after) else m.group(1)
 
 
 def _byline_box(authors: Sequence[str], rng: random.Random, *, photo: bool = False) -> list[str]:
