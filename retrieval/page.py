@@ -121,13 +121,17 @@ def _headlines_first(items: list[_Unit | list[_Unit]]) -> bool:
 
     A page that opens with a headline prints headlines before their bodies; one that
     opens with a byline or a dateline (a story starting with no headline above it)
-    prints them after. A page opening with plain text (a caption, a story continued from
-    another page) is decided by its end: a final headline, followed by nothing or only
-    photo captions, means headlines come after.
+    prints them after. Photo captions at the page's edges say nothing and are skipped.
+    A page opening with plain text (a story continued from another page) is decided by
+    its end: a final headline, followed by nothing or only captions, means headlines
+    come after.
     """
-    if not items:
+    k = 0
+    while k < len(items) and (_photo_box(items[k]) or _caption_at(items, k)):
+        k += 1
+    if k == len(items):
         return True
-    first = items[0]
+    first = items[k]
     if isinstance(first, list):
         return True
     if first.kind == "box" or _dateline_credit(first) or starts_with_dateline(
@@ -136,13 +140,21 @@ def _headlines_first(items: list[_Unit | list[_Unit]]) -> bool:
     heads = [k for k, item in enumerate(items) if isinstance(item, list)]
     if not heads:
         return True
-    # What follows the last headline: nothing, or only photo captions (a text closed by a
-    # photographer's box), means the headline closed the story above it.
-    tail = items[heads[-1] + 1:]
-    return not all(
-        _photo_box(item) or (k + 1 < len(tail) and _photo_box(tail[k + 1])
-                             and isinstance(item, _Unit) and item.kind == "text")
-        for k, item in enumerate(tail))
+    return not all(_photo_box(items[k]) or _caption_at(items, k)
+                   for k in range(heads[-1] + 1, len(items)))
+
+
+def _caption_at(items: list[_Unit | list[_Unit]], k: int) -> bool:
+    """A text closed by a photographer's box or a run-in credit ("…一种。（吕远 摄）")."""
+    item = items[k]
+    if not isinstance(item, _Unit) or item.kind != "text":
+        return False
+    if k + 1 < len(items) and _photo_box(items[k + 1]):
+        return True
+    # Only a caption-sized text: on a headline-first page a caption's run-in credit may
+    # close a story's body unit.
+    text = "".join(line.text for line in item.lines)
+    return len(text) <= 300 and run_in_credit(text)
 
 
 def _photo_box(item: _Unit | list[_Unit]) -> bool:

@@ -22,7 +22,7 @@ SUBTITLE_RE = re.compile(f"^[{SPACES}]*(?:——|──|--|—|－－)[{SPACES}]
 # Punctuation that never occurs inside a headline but does inside running text.
 _NOT_IN_HEADLINE = re.compile("[。；;]")
 _CLAUSE_MARKS = re.compile("[，、,]")
-_OPEN_END = re.compile("[，、；：,;:（(“‘《—]$")
+_OPEN_END = re.compile("[，、；：,;:（(“‘《—·]$")
 _LINE_START_CLOSERS = "，。、；：！？”’）》」』…,.;:!?)"
 # Editorial furniture printed in page margins (责任编辑, 版式, 校对, 第X版 …).
 _FURNITURE_RE = re.compile(
@@ -126,6 +126,11 @@ def _fill_width(raw: str) -> int:
 
 
 _WORD_SPACE = re.compile(f"(?<=[!-~])[{SPACES}](?=[!-~])")
+
+
+def _ink(line: Line) -> int:
+    """A line's characters and word spaces, without justification spaces."""
+    return _ink_width(line.text) + len(_WORD_SPACE.findall(line.text))
 
 
 def _ink_width(text: str) -> int:
@@ -296,6 +301,13 @@ def _paragraphs_run_together(lines: list[Line]) -> bool:
     return len(ends) >= 4 and sum(ends) <= len(ends) * 0.4
 
 
+def _opening(lines: list[Line], i: int) -> str:
+    """Line ``i`` with the next one when it runs on: a dateline may wrap ("…１７日" / "电（…")."""
+    if i + 1 < len(lines) and not lines[i + 1].blank_before and lines[i + 1].kind == "text":
+        return lines[i].text + lines[i + 1].text
+    return lines[i].text
+
+
 def _balanced(text: str) -> bool:
     """Brackets and quotes opened in a headline are closed in it."""
     for left, right in ("（）", "()", "《》", "“”", "「」", "【】"):
@@ -314,7 +326,7 @@ def _accept_headline(lines: list[Line], start: int, stop: int, *, tight: bool = 
         short = column == 0 or all(line.width <= column - 5 for line in run)
         return (short or not _CLAUSE_MARKS.search(text)) and len(run) <= 2 and start > 0
     nxt = lines[stop]
-    if nxt.kind in ("box", "subtitle") or starts_with_dateline(nxt.text):
+    if nxt.kind in ("box", "subtitle") or starts_with_dateline(_opening(lines, stop)):
         return True
     if nxt.kind == "head":
         # A kicker: a short line above an accepted headline, set apart by a blank.
@@ -338,19 +350,24 @@ def _accept_headline(lines: list[Line], start: int, stop: int, *, tight: bool = 
         return False  # an indented first line followed by its unindented continuation
     if column == 0:
         return not _CLAUSE_MARKS.search(text)
-    if all(line.width >= column - 2 for line in run) and len(run) > 1:
-        return False  # several lines filling the column are running text
     if any(_word_across(a.text, b.text) for a, b in itertools.pairwise(run)):
         return False  # "…分" / "裂能…": a headline is broken between words, not inside one
+    if any(line.width > column + 2 and not _WORD_SPACE.search(line.text) for line in run) or (
+            not _CLAUSE_MARKS.search(text) and any(
+                _ink(line) > column + (2 if line.text[-1] in _HANGING else 0) for line in run)):
+        # Wider than the column, and not by a hanging mark: set across columns, as
+        # headlines are. Running text with quotes and commas can exceed it a little, and
+        # a line of Latin words is hard to measure.
+        return True
+    if all(line.width >= column - 2 for line in run) and len(run) > 1:
+        return False  # several lines filling the column are running text
     before = lines[start - 1] if start > 0 else None
-    if before is not None and before.kind == "text" and len(run) == 1 \
+    if before is not None and before.kind == "text" \
             and effective_width(lines, start - 1) <= column - 6 and run[0].width >= column:
         # The paragraph above ended on a line shorter than a first line, so the next body
         # line would be a first line, two characters short; a line filling the column is
         # not one.
         return True
-    if any(line.width > column + 2 for line in run):
-        return True  # wider than the column: set across columns, as headlines are
     if tight and run[0].blank_before and nxt.blank_before and len(run) == 1 \
             and before is not None and before.kind == "text":
         return True  # alone between blanks in running text where paragraphs run together

@@ -521,3 +521,62 @@ def test_page_opening_with_plain_text_and_ending_with_a_caption_prints_headlines
     assert first.text.startswith("他牺牲时只有８岁")
     assert (second.title, second.authors) == ("喇嘛迎来新进展", ("陈远丽",))
     assert (photo.kind, photo.authors) == ("photo", ("闫金杰",))
+
+
+CAPTIONS_FIRST_PAGE = """“为落实党中央、国务
+院关于发展普惠金融和支持
+小微企业融资发展的决策部
+署，推动财政金融更好服务
+经济社会发展。
+
+■ 本报记者 万勇然 摄
+
+□ 本报记者 邹思红
+
+今年８月，我行联合市直有
+关部门开展金融支持行动，
+加大财政贴息奖补、贷款风
+险补偿、担保费补贴、政府
+引导基金等政策支持力度。
+
+开展金融支持民营小微企业和
+个体工商户发展三年提升行动
+
+新华社济南７月１７日
+电（记者 高思）１０月８
+日下午，市委常委、副市长
+王峰主持召开会议，集中研
+究审议了修建性详细规划方
+案、控制性详细规划方案和
+部分项目的历史遗留问题。
+会上，与会人员对相关方案
+进行了认真研究，要坚持实
+事求是，依法依规开展服务
+，让工作成绩经得起历史考
+验。
+
+市国土空间规划审查委员会
+召开2023年第六次会议
+
+枉死，或称冤死、屈死。
+
+指不是因年老生病而寿终正
+寝，而是因为意外或者被人
+杀害而死亡的情况。
+
+枉死开启新篇章
+"""
+
+
+def test_headlines_wider_than_the_column_or_after_a_paragraph_end_on_a_caption_first_page(
+) -> None:
+    photo, first, second, third = parse_page(CAPTIONS_FIRST_PAGE)
+    assert (photo.kind, photo.authors) == ("photo", ("万勇然",))
+    # Two lines wider than the column, above a dateline wrapped over two lines.
+    assert (first.title, first.authors) == ("开展金融支持民营小微企业和个体工商户发展三年提升行动",
+                                            ("邹思红",))
+    # A first line filling the column right after a paragraph's short last line.
+    assert (second.title, second.authors) == ("市国土空间规划审查委员会召开2023年第六次会议",
+                                              ("高思",))
+    assert second.text.startswith("１０月８日下午")
+    assert third.title == "枉死开启新篇章"
