@@ -24,15 +24,17 @@ from bench.pagegen import (
 )
 from retrieval.page import parse_page
 
-# Seeds 11 and 12 were never used to tune the parser (the benchmark is read on seeds 2-6).
+# Seeds 11 and 12 were never used to tune the parser (the benchmark is read on seeds 2-9,
+# reported on held-out 20-24). The generator prints running heads, punctuated headlines,
+# captions credited without "摄", Latin words and headlines broken at word boundaries; on
+# these 16 pages (100 articles) the parser measured titles 0.990, authors 0.990, body
+# 0.9966 (round 3). Thresholds sit a little below, so one unlucky page does not fail the
+# suite and a broken rule (one lost story costs about 0.01-0.02 of each) does.
 SEEDS = (11, 12)
 PAGES_PER_SEED = 8
-# The generator prints running heads, punctuated headlines and captions credited without
-# "摄"; on these 16 pages the parser measured titles 0.977, authors 0.966, body 0.985.
-# Thresholds sit a little below so an unlucky page does not fail the suite, a broken rule does.
-MIN_TITLE_ACCURACY = 0.93
-MIN_AUTHOR_ACCURACY = 0.93
-MIN_BODY_SIMILARITY = 0.96
+MIN_TITLE_ACCURACY = 0.96
+MIN_AUTHOR_ACCURACY = 0.96
+MIN_BODY_SIMILARITY = 0.985
 
 
 @pytest.fixture(scope="module")
