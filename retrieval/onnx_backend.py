@@ -17,6 +17,7 @@ import re
 import shutil
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -179,12 +180,15 @@ def _build(st_model: Any, folder: Path, revision: str) -> None:
         if attention and attention != "eager":
             # The eager attention graph is the pattern onnxruntime's BERT optimizer can fuse.
             hf_model.set_attn_implementation("eager")
+        axes = {n: {0: "batch", 1: "seq"} for n in [*inputs, "last_hidden_state"]}
         try:
-            torch.onnx.export(
-                _Hidden(hf_model), example, str(fp32), input_names=inputs,
-                output_names=["last_hidden_state"], opset_version=17, dynamo=False,
-                dynamic_axes={n: {0: "batch", 1: "seq"} for n in [*inputs, "last_hidden_state"]},
-            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # tracer warnings on shape-dependent Python code
+                torch.onnx.export(
+                    _Hidden(hf_model), example, str(fp32), input_names=inputs,
+                    output_names=["last_hidden_state"], opset_version=17, dynamo=False,
+                    dynamic_axes=axes,
+                )
         finally:
             hf_model.train(was_training)
             if attention and attention != "eager":

