@@ -150,3 +150,37 @@ def test_more_says_plainly_when_nothing_more_is_there(library: Library) -> None:
     more = library.ask("还有呢", history=first.history, k=10)
     assert not more.found
     assert more.text == "关于“小萝卜头牺牲时几岁？”，报纸资料中没有更多内容了。"
+
+
+@pytest.fixture(scope="module")
+def dated_library(tmp_path_factory, embedder):
+    """Two reports of the same kind on different days, and one undated."""
+    from retrieval.articles import Article
+    from retrieval.index import Index
+
+    def report(article_id: str, date: str | None, count: int) -> Article:
+        return Article(
+            id=article_id, title=f"冠县绿色建材企业发展（{article_id}）", date=date,
+            source="聊城日报", paragraphs=(f"目前，冠县共有绿色建材企业{count}家，涵盖6种类型。",),
+        )
+
+    path = tmp_path_factory.mktemp("dated") / "index"
+    with Index.open(path, create=True, embedder=embedder) as index:
+        index.upsert([report("old", "2022-03-01", 9), report("new", "2023-10-07", 15),
+                      report("undated", None, 12)])
+    with Library.open(path) as opened:
+        yield opened
+
+
+def test_a_date_in_the_question_favours_articles_of_that_date(dated_library: Library) -> None:
+    for question, expected in [
+        ("2022年3月冠县有多少家绿色建材企业？", "old"),
+        ("2023年10月7日冠县有多少家绿色建材企业？", "new"),
+    ]:
+        assert dated_library.ask(question).citations[0].article_id == expected
+
+
+def test_latest_question_favours_the_newest_article(dated_library: Library) -> None:
+    answer = dated_library.ask("最近冠县有多少家绿色建材企业？")
+    assert answer.citations[0].article_id == "new"
+    assert {c.article_id for c in answer.citations} == {"old", "new", "undated"}
