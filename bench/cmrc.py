@@ -47,8 +47,11 @@ def as_articles(contexts: dict[str, dict]) -> Iterator[Article]:
 def index_dir(model: str | None) -> Path:
     from platformdirs import user_cache_dir
 
+    from retrieval.embedding import DEFAULT_BACKEND
+
+    # The backend is part of the name: an index keeps the backend it was built with.
     name = (model or "default").replace("/", "_")
-    return Path(user_cache_dir("newsqa")) / "bench" / f"cmrc2018-dev-{name}"
+    return Path(user_cache_dir("newsqa")) / "bench" / f"cmrc2018-dev-{name}-{DEFAULT_BACKEND}"
 
 
 def build_index(model: str | None) -> Path:
