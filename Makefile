@@ -21,8 +21,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+DEMO_INDEX := .newsqa/demo-index
+
+# Re-running is cheap: unchanged articles are skipped by their content hash.
 demo: setup
-	$(VENV)/bin/newsqa parse retrieval/data/liaocheng-daily-page.txt --source 聊城日报
+	$(VENV)/bin/newsqa ingest retrieval/data/liaocheng-daily-page.txt --source 聊城日报 --index $(DEMO_INDEX)
+	$(VENV)/bin/newsqa ask "冠县有多少家绿色建材企业？" --index $(DEMO_INDEX)
 
 test: setup
 	$(PY) -m pytest

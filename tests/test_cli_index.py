@@ -155,7 +155,8 @@ def test_ingesting_with_another_model_is_refused(own_index: Path, tmp_path: Path
     assert result.exit_code == 4
     assert result.stderr == (
         f"error: index {own_index} was built with model {info.name} (revision "
-        f"{info.revision[:12]}, {info.dimension} dimensions), not {other}; search it with "
+        f"{info.revision[:12]}, {info.dimension} dimensions, backend {info.backend}), not "
+        f"{other}; search it with "
         f"--model {info.name}, or re-ingest into a new --index directory to use {other}\n"
     )
 

@@ -252,10 +252,23 @@ def test_opening_with_another_model_revision_is_refused(tmp_path: Path, embedder
         Index.open(path, embedder=embedder)
     assert str(caught.value) == (
         f"index {path} was built with model {info.name} (revision 0123456789ab, "
-        f"{info.dimension} dimensions), not {info.name} (revision {info.revision[:12]}, "
-        f"{info.dimension} dimensions); search it with --model {info.name}, or re-ingest "
+        f"{info.dimension} dimensions, backend {info.backend}), not {info.name} (revision "
+        f"{info.revision[:12]}, {info.dimension} dimensions, backend {info.backend}); search "
+        f"it with --model {info.name}, or re-ingest "
         f"into a new --index directory to use {info.name}"
     )
+
+
+def test_opening_with_another_backend_of_the_same_model_is_refused(
+    tmp_path: Path, embedder
+) -> None:
+    path = tmp_path / "i"
+    Index.open(path, create=True, embedder=embedder).close()
+    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    manifest["backend"] = "torch"
+    (path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexMismatchError, match=r"backend torch\), not .*backend onnx-int8"):
+        Index.open(path, embedder=embedder)
 
 
 def test_index_of_a_newer_format_is_refused(tmp_path: Path, embedder) -> None:

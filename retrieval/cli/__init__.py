@@ -29,9 +29,5 @@ def main() -> None:
     """newsqa: answer questions about a Chinese newspaper archive by quoting it."""
 
 
-# Command modules register themselves on ``main`` when imported (one line each, below).
-from . import index_cmd  # noqa: E402,F401
-from . import parse_cmd  # noqa: E402,F401
-from . import model_cmd  # noqa: E402,F401
-from . import serve_cmd  # noqa: E402,F401
-from . import ask_cmd  # noqa: E402,F401
+# Command modules register themselves on ``main`` when imported.
+from . import ask_cmd, index_cmd, model_cmd, parse_cmd, serve_cmd  # noqa: E402,F401

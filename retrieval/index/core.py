@@ -463,17 +463,21 @@ def _load_embedder(model: str | None, backend: str | None) -> Embedder:
 
 def _check_model(directory: Path, manifest: Manifest, embedder: Embedder) -> None:
     info = embedder.info
-    if (info.name, info.revision, info.dimension) != (
-        manifest.model, manifest.revision, manifest.dimension
+    # The backend is part of the identity: int8 and float32 vectors of one model differ
+    # slightly, and an index must not mix them.
+    if (info.name, info.revision, info.dimension, info.backend) != (
+        manifest.model, manifest.revision, manifest.dimension, manifest.backend
     ):
-        asked = f"{info.name} (revision {info.revision[:12]}, {info.dimension} dimensions)"
+        asked = (f"{info.name} (revision {info.revision[:12]}, {info.dimension} dimensions, "
+                 f"backend {info.backend})")
         raise IndexMismatchError(_mismatch(directory, manifest, asked, info.name))
 
 
 def _mismatch(directory: Path, manifest: Manifest, asked: str, name: str | None = None) -> str:
     return (
         f"index {directory} was built with model {manifest.model} (revision "
-        f"{manifest.revision[:12]}, {manifest.dimension} dimensions), not {asked}; search it "
+        f"{manifest.revision[:12]}, {manifest.dimension} dimensions, backend "
+        f"{manifest.backend}), not {asked}; search it "
         f"with --model {manifest.model}, or re-ingest into a new --index directory to use "
         f"{name or asked}"
     )
