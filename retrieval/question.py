@@ -54,7 +54,8 @@ _QUESTION_WORDS = frozenset(
     你 你们 知道 一下 有没有 是不是 能否 可以 多久 多大 多长 多高 多远 一个 哪一个 哪支 哪部
     的 了 和 与 及 或 是 在 有 被 由 对 于 从 把 为 以 之 其 等 也 都 又 就 还 而 并 这 那 该
     它 他 她 它们 他们 她们 这个 那个 这些 那些 呢 上 中 下 到 给 让 向 最 主要 一 曾 曾经 现在 目前
-    最近 最新 近期 近日 今年 去年 前年 明年 年 月 日 号 还有 那么 呢 之前 以前 后来
+    最近 最新 近期 近日 今年 去年 前年 明年 年 月 日 号 还有 那么 呢 之前 以前 后来 时候 呀 哦
+    啦 一共 一般
     what which who whom whose when where why how many much is are was were the a an of in on
     to do does did for by with and or from at as it its that this there their be been about
     """.split()  # noqa: SIM905 - a word list reads best as text
@@ -174,13 +175,16 @@ def topic_terms(
     terms: list[str] = [d.text for d in dates if d.month is not None or d.year is not None]
     for date in terms:
         normalized = normalized.replace(date, " ")
-    for token in _jieba().cut_for_search(normalized):
-        token = token.strip()
+    # "哪一年", "哪两个": jieba would keep 一年 / 两个 as topic words.
+    normalized = _WHICH_RE.sub(" ", normalized)
+    jieba = _jieba()
+    for token in jieba.cut_for_search(normalized):
+        token = _unglue(token.strip(), jieba)
         if (
             not token
             or token in _QUESTION_WORDS
             or token == unit
-            or re.match(r"(?:几|多少)", token)  # "几条": jieba glues the question word on
+            or re.match(r"(?:几|多少|哪)", token)  # "几条", "哪几个": the question word glued on
             or not re.search(r"\w", token)
             or (len(token) == 1 and not token.isdigit() and token.isascii())
             or token in terms
@@ -188,6 +192,21 @@ def topic_terms(
             continue
         terms.append(token)
     return tuple(terms)
+
+
+_WHICH_RE = re.compile(
+    r"哪(?![里儿])[一两三四五六七八九十几]*[个年位种家条天国月日类部所座项支本首些]?"
+)
+# Function characters jieba's HMM glues onto an unknown name ("潘淑是", "尚恩有", "瞳于").
+_GLUED_SUFFIX = "是有于在的被把将和与"
+
+
+def _unglue(token: str, jieba: object) -> str:
+    """``token`` without a trailing function character when jieba's dictionary does not know
+    the longer word: the name alone is what the article prints ("潘淑是哪里人" → 潘淑)."""
+    if len(token) >= 2 and token[-1] in _GLUED_SUFFIX and not jieba.dt.FREQ.get(token):  # type: ignore[attr-defined]
+        return token[:-1]
+    return token
 
 
 def analyze(text: str) -> Question:
