@@ -148,7 +148,10 @@ class Embedder:
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed questions with the query prompt; rows are L2-normalised float32."""
-        return self._encode(texts, self.info.query_prompt, _QUERY_BATCH)
+        # int8 ONNX quantises activations per batch, so a question's vector would depend on
+        # which other questions share its batch; one at a time keeps answers reproducible.
+        batch = 1 if self._onnx is not None else _QUERY_BATCH
+        return self._encode(texts, self.info.query_prompt, batch)
 
     def _encode(self, texts: Sequence[str], prompt: str, batch_size: int) -> np.ndarray:
         if isinstance(texts, str):

@@ -287,3 +287,10 @@ def test_torch_int8_backend_stays_close_to_float32(torch_embedder):
     texts = [t for t in SENTENCES if t.strip()]
     cosine = np.sum(fast.embed_passages(texts) * torch_embedder.embed_passages(texts), axis=1)
     assert np.median(cosine) >= 0.97
+
+
+def test_a_questions_vector_does_not_depend_on_its_batch(embedder) -> None:
+    questions = ["冠县有多少家绿色建材企业？", "刘修建哪年参军？这个问题更长，让批次的填充长度不同"]
+    together = embedder.embed_queries(questions)
+    alone = np.vstack([embedder.embed_queries([q]) for q in questions])
+    np.testing.assert_array_equal(together, alone)
