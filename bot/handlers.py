@@ -42,8 +42,8 @@ from .config import BotSettings
 from .limits import RateLimiter
 from .texts import Lang, lang_of, text
 
-if TYPE_CHECKING:  # a type only: bot/ never imports the index (faiss, sqlite) at run time
-    from retrieval.index import IngestProgress
+if TYPE_CHECKING:
+    from retrieval.library import IngestProgress
 
 logger = logging.getLogger(__name__)
 
@@ -507,7 +507,7 @@ async def _ingest(path: Path, folder: str, library: Library, progress: Message, 
                        total=done.articles_total)
         asyncio.run_coroutine_threadsafe(progress.edit_text(message), loop)
 
-    result = await asyncio.to_thread(library.index.upsert, articles, progress=report)
+    result = await asyncio.to_thread(library.ingest, articles, progress=report)
     logger.info("ingested upload: %s", result.to_dict())
     return text("upload_summary", lang, name=name, added=len(result.added),
                 replaced=len(result.replaced), unchanged=len(result.unchanged), rejected=0)

@@ -13,7 +13,7 @@ extraction relevance → not-found decision → citations cut from the article t
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from .articles import Article
 from .conversation import History, Resolution, remember, resolve
 from .extract import Extraction, extract
 from .fusion import Candidate, fuse
-from .index import Hit, Index, IndexStats
+from .index import Hit, Index, IndexStats, IngestProgress, IngestReport
 from .question import AnswerKind, DateHint, Question, analyze
 
 # Hits fetched from each retriever before fusion.
@@ -132,6 +132,17 @@ class Library:
 
     def about(self) -> IndexStats:
         return self.index.stats()
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        articles: Iterable[Article],
+        *,
+        progress: Callable[[IngestProgress], None] | None = None,
+    ) -> IngestReport:
+        """Add or replace articles; readers of this library see them on their next question."""
+        return self.index.upsert(articles, progress=progress)
 
     # -- internals ---------------------------------------------------------------------------
 
