@@ -18,7 +18,7 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 
-from retrieval.answers import GAP, Answer, Citation, Headline, SearchResult
+from retrieval.answers import Answer, Citation, Headline, SearchResult
 from retrieval.articles import Article
 
 from . import callbacks
@@ -79,13 +79,7 @@ def headline_line(headline: Headline, lang: Lang) -> str:
 def quote_html(citation: Citation, *, with_context: bool) -> str:
     """The cited sentences with the answering span in <b>; GAP marks omitted text."""
     parts: list[str] = []
-    end: int | None = None
-    for segment in citation.segments:
-        if segment.role == "context" and not with_context:
-            continue
-        if end is not None and segment.start > end:
-            parts.append(GAP)
-        end = segment.start + len(segment.text)
+    for segment in citation.pieces(with_context=with_context):
         body = escape(segment.text.replace("\n", " "))
         parts.append(f"<b>{body}</b>" if segment.role == "highlight" else body)
     return "".join(parts)

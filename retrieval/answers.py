@@ -30,7 +30,8 @@ class Span:
 
 @dataclass(frozen=True, slots=True)
 class Segment:
-    """A piece of a citation's excerpt; ``role`` is "context", "quote" or "highlight"."""
+    """A piece of a citation's excerpt; ``role`` is "context", "quote" or "highlight" (or
+    "gap" for the omission mark that ``Citation.pieces`` puts between non-adjacent pieces)."""
 
     text: str
     role: str
@@ -59,12 +60,26 @@ class Citation:
     @property
     def quote(self) -> str:
         """The quoted sentences; ``GAP`` joins sentences that are not adjacent."""
-        return _join(s for s in self.segments if s.role != "context")
+        return "".join(seg.text for seg in self.pieces(with_context=False))
 
     @property
     def excerpt(self) -> str:
         """Quote with its context, as a reader sees it."""
-        return _join(self.segments)
+        return "".join(seg.text for seg in self.pieces(with_context=True))
+
+    def pieces(self, *, with_context: bool) -> list[Segment]:
+        """Segments in reading order, with a ``GAP`` segment (role "gap") where the article's
+        text between two of them is left out. Renderers style each piece by its role."""
+        out: list[Segment] = []
+        end: int | None = None
+        for seg in self.segments:
+            if seg.role == "context" and not with_context:
+                continue
+            if end is not None and seg.start > end:
+                out.append(Segment(GAP, "gap", end))
+            out.append(seg)
+            end = seg.start + len(seg.text)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -138,18 +153,6 @@ def _segments(
     if after.end > after.start:
         out.append(Segment(after.of(text), "context", after.start))
     return tuple(out)
-
-
-def _join(segments: Any) -> str:
-    """Concatenate segments, keeping the article's own text between adjacent ones."""
-    parts: list[str] = []
-    end: int | None = None
-    for seg in segments:
-        if end is not None and seg.start > end:
-            parts.append(GAP)
-        parts.append(seg.text)
-        end = seg.start + len(seg.text)
-    return "".join(parts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -175,16 +175,8 @@ def _print_citation(citation: Citation) -> None:
 
 
 def _styled(citation: Citation, *, with_context: bool) -> str:
-    from ..answers import GAP
-
     parts: list[str] = []
-    end: int | None = None
-    for segment in citation.segments:
-        if segment.role == "context" and not with_context:
-            continue
-        if end is not None and segment.start > end:
-            parts.append(GAP)
-        end = segment.start + len(segment.text)
+    for segment in citation.pieces(with_context=with_context):
         text = segment.text.replace("\n", " ")
         if segment.role == "highlight":
             parts.append(click.style(text, fg="yellow", bold=True))
