@@ -37,7 +37,7 @@ RELEVANCE_WEIGHT = 1.0
 DATE_BOOST = 0.3
 RECENT_BOOST = 0.3
 # Not found below this relevance (bench/cmrc.py --calibrate, docs/answers.md): 600 CMRC
-# questions over their own passages fall below it 3.3% of the time, over an unrelated archive
+# questions over their own passages fall below it 1.3% of the time, over an unrelated archive
 # (the sample page) never reach it; on the sample page the 12 unanswerable questions score
 # ≤ 0.40 and the 30 answerable ones ≥ 0.51.
 NOT_FOUND_THRESHOLD = 0.45
