@@ -67,3 +67,18 @@ def test_year_in_chinese_numerals_is_parsed() -> None:
 def test_latest_news_question_wants_recent_articles() -> None:
     assert analyze("最近有什么新闻？").wants_recent
     assert not analyze("冠县有多少家绿色建材企业？").wants_recent
+
+
+def test_function_character_jieba_glues_onto_an_unknown_name_is_dropped() -> None:
+    # jieba reads 潘淑是 and 尚恩有 as words; the article prints only the names.
+    assert analyze("潘淑是哪里人？").terms == ("潘淑", "人")
+    assert analyze("尚恩有什么爱好？").terms == ("尚恩", "爱好")
+    # A word jieba's dictionary knows keeps its last character (于是, not 于).
+    assert "于是" in analyze("于是发生了什么？").terms
+
+
+def test_which_phrases_are_scaffolding_not_topic_words() -> None:
+    terms = analyze("侏罗纪早期，中国是由哪两个板块碰撞形成的？").terms
+    assert "两个" not in terms and "板块" in terms
+    assert "一年" not in analyze("矢井田瞳于哪一年出道？").terms
+    assert analyze("潘淑是哪里人？").kind.value == "place"
