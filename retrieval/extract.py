@@ -177,14 +177,17 @@ def _candidates(
     if kind is AnswerKind.PERSON:
         spans = [m.span("name") for m in _TITLED_NAME_RE.finditer(sentence)]
     if tagger and kind in _POS_FOR_KIND and not spans:
-        spans = _pos_spans(sentence, _POS_FOR_KIND[kind])
+        spans = list(_pos_spans(sentence, _POS_FOR_KIND[kind]))
     if kind is AnswerKind.PERSON:
         spans = [s for s in spans if sentence[s[0]] in _SURNAMES and 2 <= s[1] - s[0] <= 4]
     # A span the question already contains is not its answer ("2023年" in "2023年谁…").
     return [s for s in spans if _fold(sentence[s[0]: s[1]]).strip() not in question.normalized]
 
 
-def _pos_spans(sentence: str, prefixes: tuple[str, ...]) -> list[tuple[int, int]]:
+# Serves the name check and the highlight of one extraction tagging the same leading
+# sentence (~9 ms each); ``extract`` clears it, so it is no memory of past questions.
+@functools.lru_cache(maxsize=16)
+def _pos_spans(sentence: str, prefixes: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
     """Runs of consecutive jieba tokens whose POS tag starts with one of ``prefixes``."""
     from jieba import posseg
 
@@ -198,7 +201,7 @@ def _pos_spans(sentence: str, prefixes: tuple[str, ...]) -> list[tuple[int, int]
             else:
                 spans.append((pos, end))
         pos = end
-    return spans
+    return tuple(spans)
 
 
 # Question words just before a candidate span (or just after it, within its clause or list
@@ -370,6 +373,8 @@ def extract(
     spans = split_sentences(text)
     if not spans:
         return None
+    if check_names:
+        _pos_spans.cache_clear()
     scores = score_sentences(question, text, spans, title=title)
     prob = scores.probability
     order = sorted(range(len(spans)), key=lambda i: -prob[i])
