@@ -68,14 +68,26 @@ class Citation:
         return "".join(seg.text for seg in self.pieces(with_context=True))
 
     def pieces(self, *, with_context: bool) -> list[Segment]:
-        """Segments in reading order, with a ``GAP`` segment (role "gap") where the article's
-        text between two of them is left out. Renderers style each piece by its role."""
+        """The excerpt (``with_context``: text order, with context) or the quote alone, which
+        leads with the sentence holding the highlight so a reader sees the answer first.
+        A ``GAP`` segment (role "gap") stands wherever the next piece does not continue the
+        previous one in the article. Renderers style each piece by its role."""
+        if with_context:
+            chosen = list(self.segments)
+        else:
+            lead = next((i for i, s in enumerate(self.sentences)
+                         if any(h.start < s.end and s.start < h.end for h in self.highlights)), 0)
+            order = [lead] + [i for i in range(len(self.sentences)) if i != lead]
+
+            def place(seg: Segment) -> tuple[int, int]:
+                i = next(i for i, s in enumerate(self.sentences) if s.start <= seg.start < s.end)
+                return order.index(i), seg.start
+
+            chosen = sorted((seg for seg in self.segments if seg.role != "context"), key=place)
         out: list[Segment] = []
         end: int | None = None
-        for seg in self.segments:
-            if seg.role == "context" and not with_context:
-                continue
-            if end is not None and seg.start > end:
+        for seg in chosen:
+            if end is not None and seg.start != end:
                 out.append(Segment(GAP, "gap", end))
             out.append(seg)
             end = seg.start + len(seg.text)

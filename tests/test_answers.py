@@ -87,6 +87,14 @@ def test_number_answer_highlights_the_count(library: Library) -> None:
     assert citation.authors == ("王培源", "李子涛")
 
 
+def test_the_answer_leads_with_the_sentence_that_answers(library: Library) -> None:
+    answer = library.ask("冠县有多少家绿色建材企业？")
+    assert answer.text.startswith("目前，冠县共有绿色建材企业15家，")
+    # the excerpt under the citation keeps the article's own order
+    excerpt = answer.citations[0].excerpt
+    assert all(piece in excerpt for piece in answer.text.split("……"))
+
+
 def test_ask_is_a_batch_of_one(library: Library, answers: dict[str, Answer]) -> None:
     single = library.ask(QUESTIONS[0]["question"])
     assert single.to_dict() | {"id": "s01"} == answers["s01"].to_dict()
