@@ -24,7 +24,8 @@ k_option = click.option(
     help="Maximum number of cited articles.",
 )
 json_option = click.option(
-    "--json", "as_json", is_flag=True, help="Print one JSON object per answer instead of text."
+    "--json", "as_json", is_flag=True,
+    help="Print one JSON object per answer (per result for search) instead of text."
 )
 model_option = click.option(
     "--model", help="Embedding model to query with (default: the one the index was built with)."
