@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from retrieval.articles import Article
-from retrieval.chunking import chunk_article
+from retrieval.chunks import chunk_article
 
 ROOT = Path(__file__).resolve().parent.parent
 CMRC = ROOT.parent / "shared" / "benchmarks" / "cmrc2018-dev" / "contexts.jsonl"

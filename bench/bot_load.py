@@ -52,7 +52,7 @@ class UserRun:
 
 def build_index(folder: Path) -> Path:
     from retrieval.index import Index
-    from retrieval.sources import load_articles
+    from retrieval.sources.loading import load_articles
 
     path = folder / "index"
     with Index.open(path, create=True) as index:

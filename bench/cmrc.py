@@ -54,7 +54,7 @@ def as_articles(contexts: dict[str, dict]) -> Iterator[Article]:
 def index_dir(model: str | None) -> Path:
     from platformdirs import user_cache_dir
 
-    from retrieval.embedding import DEFAULT_BACKEND
+    from retrieval.embed.embedder import DEFAULT_BACKEND
 
     # The backend is part of the name: an index keeps the backend it was built with.
     name = (model or "default").replace("/", "_")
@@ -78,7 +78,7 @@ def build_index(model: str | None) -> Path:
 def sample_index(tmp: Path) -> Path:
     """An index of the bundled sample page: unrelated to CMRC, so nothing there should answer."""
     from retrieval.index import Index
-    from retrieval.sources import load_articles
+    from retrieval.sources.loading import load_articles
 
     root = Path(__file__).resolve().parent.parent
     page = root / "retrieval" / "data" / "liaocheng-daily-page.txt"
@@ -90,8 +90,8 @@ def sample_index(tmp: Path) -> Path:
 
 def run_oracle() -> None:
     """Extraction alone, on each question's gold passage (no retrieval)."""
-    from retrieval.extract import extract
-    from retrieval.question import analyze
+    from retrieval.answer.question import analyze
+    from retrieval.answer.sentences import extract
 
     contexts, questions = load_contexts(), load_questions()
     shown = highlighted = sentences = 0

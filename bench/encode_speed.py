@@ -5,7 +5,7 @@
     python bench/encode_speed.py --variants st-fp32,onnx-int8
 
 Variants: ``st-fp32`` is plain ``SentenceTransformer.encode`` in float32 (the baseline);
-``torch-int8`` and ``onnx-int8`` are newsqa's faster backends (retrieval/embedding.py).
+``torch-int8`` and ``onnx-int8`` are newsqa's faster backends (retrieval/embed/embedder.py).
 
 Speed: the same sample of passage windows is encoded by every variant in interleaved rounds
 (the machine is shared, so the best round of each is reported), as passages/s (wall clock) and
@@ -60,8 +60,8 @@ def variants(names: list[str]) -> dict[str, tuple[Encode, Encode]]:
     """name → (encode passages, encode queries); all return L2-normalised float32 rows."""
     from sentence_transformers import SentenceTransformer
 
-    from retrieval.embedding import load_embedder
-    from retrieval.offline_model import ensure_default_model
+    from retrieval.embed.embedder import load_embedder
+    from retrieval.embed.offline_model import ensure_default_model
 
     out: dict[str, tuple[Encode, Encode]] = {}
     for name in names:

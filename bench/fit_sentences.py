@@ -1,4 +1,4 @@
-"""Refit the sentence ranker of retrieval/extract.py on half of CMRC 2018 dev (prints figures).
+"""Refit the sentence ranker of retrieval/answer/sentences.py on half of CMRC 2018 dev (prints figures).
 
     python bench/fit_sentences.py [MIX]      # fit on the fit half, report both halves
 
@@ -6,7 +6,7 @@ A sentence is positive when it holds a gold answer at its ``answer_start``. Pass
 by a hash of their ``context_id`` (fit: even, test: odd), so no passage's questions are on both
 sides. A logistic model is fitted by Newton's method with a small L2 penalty, then refined
 (torch L-BFGS) on a loss that also rewards ranking the gold sentence first in its passage;
-paste the printed ``WEIGHTS``/``BIAS`` into retrieval/extract.py. Data: CMRC 2018 (Cui et al.,
+paste the printed ``WEIGHTS``/``BIAS`` into retrieval/answer/sentences.py. Data: CMRC 2018 (Cui et al.,
 EMNLP 2019), CC BY-SA 4.0, /work/shared/benchmarks/cmrc2018-dev (see its README).
 """
 
@@ -20,9 +20,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.cmrc import is_fit_half, load_contexts, load_questions
-from retrieval import extract as ex
-from retrieval.chunking import split_sentences
-from retrieval.question import analyze
+from retrieval.answer import sentences as ex
+from retrieval.answer.question import analyze
+from retrieval.chunks import split_sentences
 
 L2 = 1.0
 # Share of the listwise loss (0.5: test half first 0.727 / top-3 0.917; 0.0 gives 0.715 / 0.910).

@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 
 from retrieval.articles import Article
-from retrieval.chunking import chunk_article
-from retrieval.embedding import load_embedder
+from retrieval.chunks import chunk_article
+from retrieval.embed.embedder import load_embedder
+from retrieval.embed.offline_model import ensure_default_model
 from retrieval.index import Index, passage_text
-from retrieval.offline_model import ensure_default_model
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTEXTS = ROOT.parent / "shared" / "benchmarks" / "cmrc2018-dev" / "contexts.jsonl"

@@ -1,4 +1,4 @@
-"""Score retrieval.page.parse_page on generated pages.
+"""Score retrieval.sources.page.parse_page on generated pages.
 
     python -m bench.page_parser --pages 40 --seed 1
     python -m bench.page_parser --pages 40 --seeds 2-6   # one row per seed, then all seeds
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from retrieval.articles import Article
-from retrieval.layout import ends_sentence
-from retrieval.page import parse_page
+from retrieval.sources.layout import ends_sentence
+from retrieval.sources.page import parse_page
 
 from .pagegen import PageStyle, generate_pages
 

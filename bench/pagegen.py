@@ -25,7 +25,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from retrieval.articles import Article, derive_article_id
-from retrieval.layout import clean_layout_spacing, display_width, ends_sentence, is_cjk, join_lines
+from retrieval.sources.layout import (
+    clean_layout_spacing,
+    display_width,
+    ends_sentence,
+    is_cjk,
+    join_lines,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PAGE = ROOT / "retrieval" / "data" / "liaocheng-daily-page.txt"

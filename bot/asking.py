@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from retrieval.answers import Answer
-from retrieval.conversation import History
+from retrieval.answer.conversation import History
+from retrieval.answer.types import Answer
 from retrieval.library import Library
 
 MAX_BATCH = 32

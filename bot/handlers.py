@@ -30,11 +30,11 @@ from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from retrieval.conversation import History
+from retrieval.answer.conversation import History
 from retrieval.errors import InputError
 from retrieval.feedback import CitedArticle, Feedback, FeedbackStore
 from retrieval.library import Library
-from retrieval.sources import load_path
+from retrieval.sources.loading import load_path
 
 from . import callbacks, render
 from .asking import Asker

@@ -18,7 +18,7 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 
-from retrieval.answers import Answer, Citation, Headline, SearchResult
+from retrieval.answer.types import Answer, Citation, Headline, SearchResult
 from retrieval.articles import Article
 
 from . import callbacks

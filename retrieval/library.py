@@ -17,13 +17,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .answers import Answer, Citation, Headline, SearchResult
+from .answer.conversation import History, Resolution, remember, resolve
+from .answer.fusion import Candidate, fuse
+from .answer.question import AnswerKind, DateHint, Question, analyze
+from .answer.sentences import Extraction, extract
+from .answer.types import Answer, Citation, Headline, SearchResult
 from .articles import Article
-from .conversation import History, Resolution, remember, resolve
-from .extract import Extraction, extract
-from .fusion import Candidate, fuse
 from .index import Hit, Index, IndexStats, IngestProgress, IngestReport
-from .question import AnswerKind, DateHint, Question, analyze
 
 # Hits fetched from each retriever before fusion.
 RETRIEVE_K = 30

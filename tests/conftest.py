@@ -14,7 +14,7 @@ def embedder():
     the ~35 s ONNX int8 export. Tests needing float32 torch vectors use
     ``load_embedder(backend="torch")``.
     """
-    from retrieval.embedding import load_embedder
+    from retrieval.embed.embedder import load_embedder
 
     return load_embedder()
 
@@ -40,7 +40,7 @@ def sample_page_index(tmp_path_factory, embedder):
     from pathlib import Path
 
     from retrieval.index import Index
-    from retrieval.sources import load_articles
+    from retrieval.sources.loading import load_articles
 
     path = tmp_path_factory.mktemp("sample-page") / "index"
     page = Path(__file__).resolve().parent.parent / "retrieval/data/liaocheng-daily-page.txt"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.answers import Answer
-from retrieval.conversation import History
+from retrieval.answer.conversation import History
+from retrieval.answer.types import Answer
 from retrieval.library import Library
 
 QUESTIONS = [

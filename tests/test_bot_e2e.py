@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from retrieval.sources import load_articles
+from retrieval.sources.loading import load_articles
 from tests.telegram.harness import (
     BOT_USERNAME,
     Chat,

@@ -17,7 +17,7 @@ from bot.config import BotSettings, load_settings
 from bot.handlers import understood_question
 from bot.html import MAX_MESSAGE_LENGTH, visible_length
 from bot.limits import RateLimiter
-from retrieval.answers import Answer, Citation, Span
+from retrieval.answer.types import Answer, Citation, Span
 from retrieval.articles import Article
 from retrieval.errors import InputError
 from tests.telegram.harness import DEFAULT_TOKEN

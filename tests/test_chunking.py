@@ -8,7 +8,7 @@ import random
 import pytest
 
 from retrieval.articles import Article, ChunkingConfig
-from retrieval.chunking import DEFAULT_CHUNKING, chunk_article, split_sentences
+from retrieval.chunks import DEFAULT_CHUNKING, chunk_article, split_sentences
 
 SAMPLE_PAGE = "retrieval/data/liaocheng-daily-page.txt"
 
@@ -258,7 +258,7 @@ def test_random_articles_keep_every_invariant(seed: int):
 
 
 def test_every_article_parsed_from_the_sample_page_chunks_cleanly():
-    from retrieval.sources import load_articles
+    from retrieval.sources.loading import load_articles
 
     articles = load_articles(SAMPLE_PAGE, source="聊城日报")
     for art in articles:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from retrieval.conversation import History, Turn, main_entity, remember, resolve
-from retrieval.question import analyze
+from retrieval.answer.conversation import History, Turn, main_entity, remember, resolve
+from retrieval.answer.question import analyze
 
 
 def _after(question: str, *, person: str | None = None, k: int = 3) -> History:

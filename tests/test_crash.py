@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from retrieval.articles import Article
-from retrieval.chunking import chunk_article
+from retrieval.chunks import chunk_article
 from retrieval.index import Index
 
 CORPUS = Path(__file__).parent / "data" / "cmrc2018-small-articles.jsonl"

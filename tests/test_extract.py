@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from retrieval.answer.question import analyze
+from retrieval.answer.sentences import extract
 from retrieval.articles import Article
-from retrieval.extract import extract
-from retrieval.question import analyze
-from retrieval.sources import load_articles
+from retrieval.sources.loading import load_articles
 
 PAGE = Path(__file__).resolve().parent.parent / "retrieval" / "data" / "liaocheng-daily-page.txt"
 

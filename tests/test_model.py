@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from retrieval import offline_model
 from retrieval.cli import main
-from retrieval.embedding import (
+from retrieval.embed import offline_model
+from retrieval.embed.embedder import (
     BGE_ZH_QUERY_INSTRUCTION,
     DEFAULT_MODEL,
     family_prompts,

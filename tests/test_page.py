@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from retrieval.articles import Article, derive_article_id
-from retrieval.layout import ends_sentence
-from retrieval.page import clean_layout_spacing, looks_like_page, parse_page
+from retrieval.sources.layout import ends_sentence
+from retrieval.sources.page import clean_layout_spacing, looks_like_page, parse_page
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = (ROOT / "retrieval" / "data" / "liaocheng-daily-page.txt").read_text(encoding="utf-8")
@@ -110,7 +110,7 @@ def test_layout_spaces_are_removed_and_text_spaces_kept(printed: str, clean: str
 
 
 def test_headline_keeps_the_gap_between_two_phrases_but_not_letter_spacing() -> None:
-    from retrieval.layout import clean_layout_spacing as spacing
+    from retrieval.sources.layout import clean_layout_spacing as spacing
 
     assert spacing("链上发力 攀高向强", keep_phrase_gaps=True) == "链上发力 攀高向强"
     assert spacing("召开 2023 年第六次会议", keep_phrase_gaps=True) == "召开2023年第六次会议"
@@ -359,7 +359,7 @@ def test_latin_words_broken_over_lines_keep_their_space_in_a_dateline_paragraph(
     ("在 国 际 市 场 打 响 昊 泉", "在国际市场打响昊泉"),
 ])
 def test_headline_phrase_gap_is_kept_next_to_a_figure_or_a_name(printed: str, title: str) -> None:
-    from retrieval.layout import clean_layout_spacing as spacing
+    from retrieval.sources.layout import clean_layout_spacing as spacing
 
     assert spacing(printed, keep_phrase_gaps=True) == title
 

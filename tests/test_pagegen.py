@@ -22,7 +22,7 @@ from bench.pagegen import (
     make_articles,
     sample_articles,
 )
-from retrieval.page import parse_page
+from retrieval.sources.page import parse_page
 
 # Seeds 11 and 12 were never used to tune the parser (the benchmark is read on seeds 2-9,
 # reported on held-out 20-24). The generator prints running heads, punctuated headlines,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.question import AnswerKind, analyze
+from retrieval.answer.question import AnswerKind, analyze
 
 
 @pytest.mark.parametrize(

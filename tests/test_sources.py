@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.errors import InputError
-from retrieval.sources import load_articles, load_path, split_byline
+from retrieval.sources.loading import load_articles, load_path, split_byline
 
 SAMPLE_PAGE = (
     Path(__file__).resolve().parent.parent / "retrieval" / "data" / "liaocheng-daily-page.txt"

@@ -15,7 +15,7 @@ from . import main
 from .index_cmd import index_option
 
 if TYPE_CHECKING:
-    from ..answers import Answer, Citation, Headline
+    from ..answer.types import Answer, Citation, Headline
     from ..library import Library
 
 BATCH_SIZE = 32  # questions embedded per model call in --batch

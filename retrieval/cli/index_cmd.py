@@ -43,7 +43,7 @@ def _read_inputs(
     paths: tuple[Path, ...], fmt: str, date: str | None, source: str | None
 ) -> _Inputs:
     """Parse every input before anything is written, so one bad file cannot half-ingest."""
-    from ..sources import load_path
+    from ..sources.loading import load_path
 
     inputs = _Inputs()
     for path in paths:

@@ -34,8 +34,8 @@ def build(model_name: str | None, backend: str | None, force: bool) -> None:
     every recorded sha256 of an existing build and rebuilds it if damaged. Other models are
     loaded once to prove they work.
     """
-    from .. import offline_model
-    from ..embedding import load_embedder, resolve_model
+    from ..embed import offline_model
+    from ..embed.embedder import load_embedder, resolve_model
 
     started = time.perf_counter()
     resolved = resolve_model(model_name)
@@ -78,8 +78,14 @@ def info(model_name: str | None, backend: str | None, as_json: bool) -> None:
 
 def describe(model_name: str | None, backend: str | None) -> dict[str, Any]:
     """The facts ``model info`` prints, as plain data."""
-    from .. import offline_model
-    from ..embedding import BACKENDS, DEFAULT_BACKEND, family_prompts, load_embedder, resolve_model
+    from ..embed import offline_model
+    from ..embed.embedder import (
+        BACKENDS,
+        DEFAULT_BACKEND,
+        family_prompts,
+        load_embedder,
+        resolve_model,
+    )
     from ..errors import ModelError
 
     resolved = resolve_model(model_name)

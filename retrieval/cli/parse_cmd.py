@@ -8,7 +8,7 @@ import click
 
 from ..articles import Article
 from ..errors import InputError
-from ..sources import FORMATS, SourceFile, load_path, parse_date
+from ..sources.loading import FORMATS, SourceFile, load_path, parse_date
 from . import main
 
 _RULE = "─" * 40

@@ -38,7 +38,7 @@ from .types import Hit, IndexStats, IngestProgress, IngestReport
 from .vectors import VectorConfig, VectorIndex
 
 if TYPE_CHECKING:
-    from ..embedding import Embedder
+    from ..embed.embedder import Embedder
 
 T = TypeVar("T")
 SAVE_INTERVAL = 120.0  # seconds between FAISS saves during one long upsert
@@ -117,7 +117,7 @@ class Index:
                         "new --index directory to use another dictionary"
                     )
             if embedder is None and model is not None:
-                from ..embedding import resolve_model
+                from ..embed.embedder import resolve_model
 
                 name = resolve_model(model).name  # canonical name; loads nothing
                 if name != manifest.model:
@@ -219,7 +219,7 @@ class Index:
         Each batch of ``batch_size`` articles is committed atomically: after a crash, an
         article is either completely in every store or not at all.
         """
-        from ..chunking import chunk_article
+        from ..chunks import chunk_article
 
         started = time.monotonic()
         unique: dict[str, Article] = {}
@@ -456,7 +456,7 @@ class Index:
 
 
 def _load_embedder(model: str | None, backend: str | None) -> Embedder:
-    from ..embedding import load_embedder
+    from ..embed.embedder import load_embedder
 
     return load_embedder(model, backend=backend)
 

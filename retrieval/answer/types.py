@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .articles import Article
+from ..articles import Article
 
 # Shown between two quoted sentences that are not adjacent in the article: it marks an
 # omission, it is never part of a quotation.

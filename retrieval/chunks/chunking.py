@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from .articles import Article, Chunk, ChunkingConfig
+from ..articles import Article, Chunk, ChunkingConfig
 
 _CLOSERS = "”’」』）)\\]】\"'"
 _CJK = "\u3400-\u9fff\uf900-\ufaff"

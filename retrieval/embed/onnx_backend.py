@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort  # ImportError here tells embedding.py the backend is unavailable
 
+from ..errors import ModelError
 from . import offline_model
-from .errors import ModelError
 
 ONNX_FORMAT = 2  # 2: fused with onnxruntime's BERT optimizer before quantising
 _RECORD = "newsqa-onnx.json"
@@ -193,7 +193,7 @@ def _build(st_model: Any, folder: Path, revision: str) -> None:
             hf_model.train(was_training)
             if attention and attention != "eager":
                 hf_model.set_attn_implementation(attention)
-        fused = _fuse(fp32, tmp / "fused.onnx", hf_model.config)
+        fused = fuse_bert(fp32, tmp / "fused.onnx", hf_model.config)
         # Weights of MatMul/Attention int8 per output channel; the word embeddings stay float32
         # (inside EmbedLayerNormalization), which keeps the cosine to float32 vectors ≈ 0.996+.
         quantize_dynamic(
@@ -220,7 +220,7 @@ def _build(st_model: Any, folder: Path, revision: str) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _fuse(source: Path, target: Path, config: Any) -> Path:
+def fuse_bert(source: Path, target: Path, config: Any) -> Path:
     """Fuse attention/LayerNorm/GELU with onnxruntime's transformer optimizer (about 1.3-2x).
 
     BERT-family graphs only; if the optimizer cannot handle a model, the unfused graph is used.

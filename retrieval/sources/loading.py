@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .articles import Article, derive_article_id
+from ..articles import Article, derive_article_id
+from ..errors import InputError
 from .bylines import match_dateline, parse_byline
 from .encoding import read_text
-from .errors import InputError
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
-from .errors import InputError
+from ..errors import InputError
 
 # charset-normalizer names of the legacy encodings Chinese text comes in; GB2312 and GBK
 # are decoded as GB18030, their superset, so a rare character outside them still decodes.

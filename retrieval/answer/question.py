@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .normalize import normalize_for_search
+from ..normalize import normalize_for_search
 
 
 class AnswerKind(StrEnum):

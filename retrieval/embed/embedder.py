@@ -27,8 +27,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from ..errors import ModelError
 from . import offline_model
-from .errors import ModelError
 from .offline_model import DEFAULT_MODEL
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
-from .articles import Article, derive_article_id
+from ..articles import Article, derive_article_id
 from .bylines import Byline, match_dateline, parse_byline, starts_with_dateline
 from .layout import (
     SPACES,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .index import Hit
+from ..index.types import Hit
 
 DENSE_WEIGHT = 0.5
 

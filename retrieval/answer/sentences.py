@@ -38,10 +38,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .answers import Span
-from .chunking import split_sentences
-from .normalize import normalize_for_search
+from ..chunks import split_sentences
+from ..normalize import normalize_for_search
 from .question import UNITS, AnswerKind, Question
+from .types import Span
 
 # Weights in FEATURES order, from bench/fit_sentences.py (rerun it after changing a feature).
 WEIGHTS = (6.85, 4.57, -1.83, 1.26, 1.63, 0.55, -0.38, -1.0, 1.62, -3.81)
