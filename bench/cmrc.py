@@ -3,6 +3,7 @@
     python bench/cmrc.py                 # full run: every question through Library.ask
     python bench/cmrc.py --oracle        # extraction only, on each question's gold passage
     python bench/cmrc.py --limit 500     # a quicker sample
+    python bench/cmrc.py --near-miss     # the answering sentence cut: is "not found" said?
 
 The 848 passages are indexed as articles (id = context_id, title, body = text) into a cached
 index under the user cache dir, built once per model and reused. Data: CMRC 2018 (Cui et al.,
@@ -21,10 +22,13 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from retrieval.articles import Article
+from retrieval.reader.metrics import exact_match
+from retrieval.reader.metrics import f1 as char_f1
 
 DATA = Path(os.environ.get("NEWSQA_CMRC", "/work/shared/benchmarks/cmrc2018-dev"))
 
@@ -131,7 +135,14 @@ def run_full(limit: int | None, model: str | None, latency_sample: int) -> list:
         answers += library.ask_batch([q["question"] for q in batch], k=10)
     batch_seconds = time.perf_counter() - started
     hit1 = hit5 = mrr = in_answer = in_top3 = not_found = ranked_first = 0.0
+    em = f1 = 0.0
+    shown_lengths = []
     for q, a in zip(questions, answers, strict=True):
+        short = short_answer(a)
+        em += exact_match(short, q["answers"])
+        f1 += char_f1(short, q["answers"])
+        if a.found:
+            shown_lengths.append(len(a.text))
         # Ranking alone: a not-found answer still lists its closest articles as suggestions.
         first = a.citations[0].article_id if a.found else a.suggestions[0].article_id
         ranked_first += first == q["context_id"]
@@ -160,9 +171,93 @@ def run_full(limit: int | None, model: str | None, latency_sample: int) -> list:
           f"(among citations); ranking hit@1 ignoring not-found {ranked_first / n:.3f}")
     print(f"gold answer in `answer` {in_answer / n:.3f}  in top-3 excerpts {in_top3 / n:.3f}  "
           f"not found {not_found / n:.3f}")
+    print(f"short answer (the reader's span, else the highlight): exact match {em / n:.3f}  "
+          f"F1 {f1 / n:.3f}; shown answer median {statistics.median(shown_lengths or [0]):.0f} "
+          "characters")
     print(f"ask latency warm, single question (n={len(latencies)}): p50 {cuts[9]:.1f} ms  "
           f"p95 {cuts[18]:.1f} ms; batched {1000 * batch_seconds / n:.1f} ms/question")
     return answers
+
+
+def short_answer(answer: Any) -> str:
+    """What a reader takes as the answer: the reader's span, else the bold highlight."""
+    if answer.span is not None:
+        return str(answer.span)
+    if not answer.found:
+        return ""
+    return "".join(s.text for s in answer.citations[0].segments if s.role == "highlight")
+
+
+def cut_half(
+    contexts: dict[str, dict], questions: list[dict]
+) -> tuple[dict[str, dict], list[dict], list[dict]]:
+    """Half of the passages (the odd ones by hash) lose the sentence answering one of their
+    questions, chosen among those whose answer occurs once; returns (passages as indexed,
+    the cut questions, the questions on untouched passages)."""
+    from retrieval.chunks import split_sentences
+
+    contexts = dict(contexts)
+    cut_questions: list[dict] = []
+    cut_ids: set[str] = set()
+    for q in questions:
+        cid = q["context_id"]
+        if cid in cut_ids or is_fit_half(cid):
+            continue
+        text = contexts[cid]["text"]
+        answer = q["answers"][0]
+        if not answer or text.count(answer) != 1:
+            continue
+        at = text.index(answer)
+        spans = split_sentences(text)
+        kept = "".join(text[a:b] for a, b in spans if b <= at or a >= at + len(answer))
+        if len(kept) == sum(b - a for a, b in spans) or not kept:
+            continue
+        if any(g and g in kept for g in q["answers"]):
+            continue
+        contexts[cid] = {**contexts[cid], "text": kept}
+        cut_ids.add(cid)
+        cut_questions.append(q)
+    untouched = [q for q in questions if q["context_id"] not in cut_ids]
+    return contexts, cut_questions, untouched
+
+
+def run_archive(
+    name: str, contexts: dict[str, dict], cut: list[dict], untouched: list[dict],
+    *, thresholds: bool = False, model: str | None = None,
+) -> None:
+    """Index ``contexts``, ask every question, print the not-found figures (and a table)."""
+    from retrieval.index import Index
+    from retrieval.library import Library
+
+    path = index_dir(model).with_name(f"{name}-{index_dir(model).name}")
+    with Index.open(path, model=model, create=True) as index:
+        stored = {a.id: a.text for a in index.articles(limit=10**7)}
+        wanted = {a.id: a for a in as_articles(contexts)}
+        if {k: v.text for k, v in wanted.items()} != stored:
+            index.upsert(list(wanted.values()))
+    with Library.open(path, model=model) as library:
+        on_cut = library.ask_batch([q["question"] for q in cut])
+        on_untouched = library.ask_batch([q["question"] for q in untouched])
+    refused_cut = sum(not a.found for a in on_cut) / len(cut)
+    refused = sum(not a.found for a in on_untouched) / len(untouched)
+    em = sum(exact_match(short_answer(a), q["answers"])
+             for a, q in zip(on_untouched, untouched, strict=True)) / len(untouched)
+    f1 = sum(char_f1(short_answer(a), q["answers"])
+             for a, q in zip(on_untouched, untouched, strict=True)) / len(untouched)
+    print(f"{name}: {len(contexts)} passages; {len(cut)} questions whose answering sentence was "
+          f"cut, {len(untouched)} on untouched passages")
+    print(f"  cut: answered 'not found' {refused_cut:.3f}; untouched: wrongly refused "
+          f"{refused:.3f}, span exact match {em:.3f}, F1 {f1:.3f}")
+    if thresholds:
+        print("  margin threshold  cut refused  untouched refused")
+        for t in [x / 4 for x in range(-12, 9)]:
+            print(f"  {t:6.1f}            {sum(a.relevance <= t for a in on_cut) / len(cut):.3f}"
+                  f"        {sum(a.relevance <= t for a in on_untouched) / len(untouched):.3f}")
+
+
+def run_near_miss(model: str | None) -> None:
+    contexts, cut, untouched = cut_half(load_contexts(), load_questions())
+    run_archive("near-miss", contexts, cut, untouched, model=model)
 
 
 def run_calibration(limit: int, model: str | None) -> None:
@@ -188,6 +283,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--oracle", action="store_true", help="extraction on gold passages only")
     parser.add_argument("--calibrate", action="store_true", help="not-found threshold table")
+    parser.add_argument("--near-miss", action="store_true",
+                        help="passages with the answering sentence cut: not-found rates")
     parser.add_argument("--limit", type=int, default=None, help="first N questions only")
     parser.add_argument("--model", default=None, help="embedding model (default: the offline e5)")
     parser.add_argument("--latency-sample", type=int, default=300,
@@ -195,6 +292,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.oracle:
         run_oracle()
+    elif args.near_miss:
+        run_near_miss(args.model)
     elif args.calibrate:
         run_calibration(args.limit or 1000, args.model)
     else:

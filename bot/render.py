@@ -137,6 +137,8 @@ def answer_message(answer: Answer, *, offset: int, k: int, lang: Lang) -> Render
     rows: list[list[InlineKeyboardButton]] = []
     if answer.found:
         first = answer.citations[0]
+        if answer.span:
+            blocks.append(f"{text('answer_label', lang)}<b>{escape(answer.span)}</b>")
         blocks.append(f"{quote_html(first, with_context=False)} [{first.n}]")
         # One block per citation, so a split never separates a source from its quote.
         for citation in answer.citations:
@@ -153,7 +155,10 @@ def answer_message(answer: Answer, *, offset: int, k: int, lang: Lang) -> Render
             for c in answer.citations
         )))
     else:
-        message = answer.text if lang == "zh" else text("not_found", lang)
+        if answer.more:
+            message = text("nothing_more", lang, question=answer.resolved)
+        else:
+            message = text("not_found", lang, question=answer.question.strip())
         blocks.append(escape(message))
         if answer.suggestions:
             lines = [text("suggestions", lang)]

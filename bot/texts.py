@@ -51,7 +51,15 @@ _TEXTS: dict[str, dict[Lang, str]] = {
     "cmd_ask": {"zh": "提问（群组中使用）", "en": "Ask a question (in groups)"},
     "no_examples": {"zh": "（资料库还是空的）", "en": "(the archive is still empty)"},
     "understood_as": {"zh": "理解为：", "en": "Understood as: "},
-    "not_found": {"zh": "没有在报纸资料中找到答案。", "en": "The archive has no answer to that."},
+    "not_found": {
+        "zh": "没有在报纸资料中找到“{question}”的答案。",
+        "en": "The archive has no answer to “{question}”.",
+    },
+    "nothing_more": {
+        "zh": "关于“{question}”，报纸资料中没有更多内容了。",
+        "en": "The archive has nothing more about “{question}”.",
+    },
+    "answer_label": {"zh": "答：", "en": "Answer: "},
     "suggestions": {"zh": "相近的报道：", "en": "Closest articles:"},
     "sources": {"zh": "出处：", "en": "Sources:"},
     "reporter": {"zh": "记者 {names}", "en": "by {names}"},

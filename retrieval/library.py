@@ -13,6 +13,7 @@ extraction relevance → not-found decision → citations cut from the article t
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,9 +22,11 @@ from .answer.conversation import History, Resolution, remember, resolve
 from .answer.fusion import Candidate, fuse
 from .answer.question import AnswerKind, DateHint, Question, analyze
 from .answer.sentences import Extraction, extract
-from .answer.types import Answer, Citation, Headline, SearchResult
+from .answer.types import Answer, Citation, Headline, SearchResult, Span
 from .articles import Article
+from .chunks import split_sentences
 from .index import Hit, Index, IndexStats, IngestProgress, IngestReport
+from .reader import Reader, Reading
 
 # Hits fetched from each retriever before fusion.
 RETRIEVE_K = 30
@@ -47,8 +50,15 @@ NOT_FOUND_THRESHOLD = 0.45
 # wrong articles overlap (0.73-0.81 on the sample page), their lead does not (≥0.03 vs ≤0.01).
 CROSS_LINGUAL_LEAD = 0.04
 _CJK = re.compile(r"[\u3400-\u9fff]")
-NOT_FOUND_TEXT = "没有在报纸资料中找到“{question}”的答案。"
-NO_MORE_TEXT = "关于“{question}”，报纸资料中没有更多内容了。"
+# Articles the reader reads per question (from the top of the ranking at the asked offset),
+# and how much of each: the retrieved chunk widened to about this many characters, which is
+# one model window (256 tokens with the question) for Chinese text.
+READ_DEPTH = 3
+READ_CHARS = 360
+# How much surer (in margin) the reader must be of a lower-ranked article to cite it first.
+READ_LEAD = 2.0
+# A shown answer shorter than this (a heading, "他说：") takes the next sentence along.
+MIN_SHOWN_CHARS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +75,23 @@ class _Ranked:
 class Library:
     """An opened archive. Thread-safe for reads (the index is); close it when done."""
 
-    def __init__(self, index: Index) -> None:
+    def __init__(self, index: Index, *, reader: Reader | None = None) -> None:
         self.index = index
+        self._reader = reader
+        self._reader_lock = threading.Lock()
 
     @classmethod
     def open(cls, dir: str | Path | None = None, *, model: str | None = None) -> Library:
         """Open the index at ``dir`` (default: ``$NEWSQA_INDEX`` or the user data dir)."""
         return cls(Index.open(dir, model=model))
+
+    @property
+    def reader(self) -> Reader:
+        """The span reader, loaded on the first question (its ONNX model is built once)."""
+        with self._reader_lock:
+            if self._reader is None:
+                self._reader = Reader.load()
+            return self._reader
 
     def close(self) -> None:
         self.index.close()
@@ -200,33 +220,125 @@ class Library:
         id_: str | None,
         k: int,
     ) -> Answer:
-        page = ranked[resolution.offset: resolution.offset + k]
-        relevance = page[0].relevance if page else 0.0
         question = resolution.question
+        window = ranked[resolution.offset:]
+        if _CJK.search(question.normalized):
+            return self._read_answer(text, resolution, window, history, id_, k)
+        # A question with no Chinese is outside what the reader was trained on: answer it
+        # from the sentence ranking, with the cross-lingual relevance threshold.
+        page = window[:k]
+        relevance = page[0].relevance if page else 0.0
         if not page or relevance < NOT_FOUND_THRESHOLD:
-            new_history = remember(history, resolution, k=k, person=None)
-            return Answer(
-                question=text, resolved=question.text, found=False,
-                text=(NO_MORE_TEXT.format(question=question.text) if resolution.more
-                      else NOT_FOUND_TEXT.format(question=text.strip())),
-                citations=(),
-                suggestions=tuple(_headline(r.article) for r in ranked[:3]),
-                history=new_history, id=id_, relevance=relevance,
-            )
-        # Only articles that themselves pass the bar are cited after the first.
-        cited = [page[0], *(r for r in page[1:] if r.relevance >= NOT_FOUND_THRESHOLD)]
-        # Only the first citation is re-read with the POS tagger: it is the answer, and
-        # tagging place/person sentences of three articles made the slowest asks (≤ 90 ms).
-        cited = [self._quote(question, cited[0]), *cited[1:]]
+            return _not_found(text, resolution, window, history, id_, k, relevance)
+        cited = [self._quote(question, page[0]), *_also_cited(page[1:])]
         citations = tuple(_citation(n, item) for n, item in enumerate(cited, start=1))
-        person = None
-        if question.kind is AnswerKind.PERSON and citations[0].highlights:
-            person = citations[0].highlights[0].of(cited[0].article.text)
         return Answer(
             question=text, resolved=question.text, found=True, text=citations[0].quote,
-            citations=citations, history=remember(history, resolution, k=k, person=person),
+            citations=citations, history=remember(history, resolution, k=k, person=None),
             id=id_, relevance=relevance,
         )
+
+    def _read_answer(
+        self,
+        text: str,
+        resolution: Resolution,
+        window: list[_Ranked],
+        history: History | None,
+        id_: str | None,
+        k: int,
+    ) -> Answer:
+        """The reader reads the best few articles; the best-read span is the answer."""
+        question = resolution.question
+        candidates = window[:READ_DEPTH]
+        readings = self._readings(question, candidates)
+        best = choose_reading(readings)
+        reading = readings[best] if best is not None else None
+        if best is None or reading is None or not reading.answered:
+            margin = max((r.margin for r in readings if r is not None), default=0.0)
+            return _not_found(text, resolution, window, history, id_, k, margin)
+        chosen, span = candidates[best], reading_span(reading)
+        others = [r for r in window[:k] if r is not chosen]
+        first = Citation.build(
+            n=1, article=chosen.article, chunk_id=chosen.candidate.chunk_id, score=chosen.score,
+            sentences=answer_sentences(chosen.article.text, span), highlights=(span,),
+        )
+        citations = (first, *(
+            _citation(n, item) for n, item in enumerate(_also_cited(others[: k - 1]), start=2)
+        ))
+        person = span.of(chosen.article.text) if question.kind is AnswerKind.PERSON else None
+        return Answer(
+            question=text, resolved=question.text, found=True, text=first.quote,
+            citations=citations, history=remember(history, resolution, k=k, person=person),
+            id=id_, relevance=reading.margin, span=span.of(chosen.article.text), span_at=span,
+        )
+
+    def _readings(self, question: Question, items: Sequence[_Ranked]) -> list[Reading | None]:
+        """The reader's best span in each item, with offsets into the article's text."""
+        regions = [read_region(item.article.text, item.chunk_start, item.chunk_end)
+                   for item in items]
+        passages = [item.article.text[lo:hi] for item, (lo, hi) in zip(items, regions, strict=True)]
+        readings = self.reader.read(question.normalized, passages)
+        return [
+            None if r is None else replace(r, start=r.start + lo, end=r.end + lo)
+            for r, (lo, _) in zip(readings, regions, strict=True)
+        ]
+
+
+def choose_reading(readings: Sequence[Reading | None]) -> int | None:
+    """The first answered reading in rank order, unless a later one beats its margin by more
+    than ``READ_LEAD`` (retrieval's first article is right ~98% of the time; the reader's
+    margin decides only when it is clearly surer of another article)."""
+    answered = [i for i, r in enumerate(readings) if r is not None and r.answered]
+    if not answered:
+        read = [i for i, r in enumerate(readings) if r is not None]
+        return read[0] if read else None
+    first = answered[0]
+    best = max(answered, key=lambda i: readings[i].margin)  # type: ignore[union-attr]
+    lead = readings[best].margin - readings[first].margin  # type: ignore[union-attr]
+    return best if lead > READ_LEAD else first
+
+
+def reading_span(reading: Reading) -> Span:
+    return Span(reading.start, reading.end)
+
+
+def read_region(text: str, start: int, end: int, size: int = READ_CHARS) -> tuple[int, int]:
+    """The retrieved chunk ``start:end`` widened evenly to about ``size`` characters."""
+    if len(text) <= size:
+        return 0, len(text)
+    extra = max(0, size - (end - start))
+    lo = max(0, start - extra // 2)
+    hi = min(len(text), lo + max(size, end - start))
+    return max(0, min(lo, hi - size)), hi
+
+
+def answer_sentences(text: str, span: Span) -> tuple[Span, ...]:
+    """The sentence(s) holding ``span``; the next one too when they alone are a fragment."""
+    sentences = [Span(a, b) for a, b in split_sentences(text)]
+    held = [i for i, s in enumerate(sentences) if s.start < span.end and span.start < s.end]
+    if not held:
+        return (span,)
+    chosen = sentences[held[0]: held[-1] + 1]
+    if sum(s.end - s.start for s in chosen) < MIN_SHOWN_CHARS and held[-1] + 1 < len(sentences):
+        chosen.append(sentences[held[-1] + 1])
+    return tuple(chosen)
+
+
+def _also_cited(items: Sequence[_Ranked]) -> list[_Ranked]:
+    """Further sources: only articles that themselves pass the relevance bar."""
+    return [r for r in items if r.relevance >= NOT_FOUND_THRESHOLD]
+
+
+def _not_found(
+    text: str, resolution: Resolution, ranked: Sequence[_Ranked], history: History | None,
+    id_: str | None, k: int, relevance: float,
+) -> Answer:
+    return Answer(
+        question=text, resolved=resolution.question.text, found=False, text="", citations=(),
+        suggestions=tuple(_headline(r.article) for r in ranked[:3]),
+        history=remember(history, resolution, k=k, person=None), id=id_, relevance=relevance,
+        more=resolution.more,
+    )
 
 
 def _cross_lingual_relevance(ranked: list[_Ranked], dense: Sequence[Hit]) -> list[_Ranked]:

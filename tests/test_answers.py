@@ -66,7 +66,29 @@ def test_answerable_question_cites_the_right_article_first(
     assert answer.citations[0].title == item["title"]
     if "answer" in item:
         assert item["answer"] in answer.text
+    if "span" in item:
+        assert answer.span == item["span"], answer.span
     assert_verbatim(library, answer)
+
+
+@pytest.mark.parametrize(
+    "item", [q for q in QUESTIONS if q["title"] and "English" not in q.get("note", "")],
+    ids=lambda q: q["id"],
+)
+def test_the_short_answer_is_the_bold_span_of_the_quoted_sentence(
+    item: dict, answers: dict[str, Answer], library: Library
+) -> None:
+    answer = answers[item["id"]]
+    assert answer.span and answer.span_at is not None
+    citation = answer.citations[0]
+    article = library.article(citation.article_id)
+    assert article is not None
+    assert answer.span_at.of(article.text) == answer.span
+    assert citation.highlights == (answer.span_at,)
+    assert answer.span in answer.text
+    # the shown answer is the sentence holding the span, not a paragraph around it
+    sentence = next(s for s in citation.sentences if s.start <= answer.span_at.start < s.end)
+    assert answer.text.startswith(sentence.of(article.text))
 
 
 @pytest.mark.parametrize("item", [q for q in QUESTIONS if not q["title"]], ids=lambda q: q["id"])
@@ -74,7 +96,7 @@ def test_unanswerable_question_is_not_answered(item: dict, answers: dict[str, An
     answer = answers[item["id"]]
     assert not answer.found, answer.citations[0].quote
     assert answer.citations == ()
-    assert answer.text == f"没有在报纸资料中找到“{item['question']}”的答案。"
+    assert answer.text == "" and answer.span is None  # the wording is the renderers'
     assert answer.suggestions, "the closest headlines are offered instead"
 
 
@@ -153,11 +175,18 @@ def test_library_browses_latest_articles_and_stats(library: Library) -> None:
     assert library.article("no-such-id") is None
 
 
+def test_a_follow_up_reads_the_same_article_for_the_new_fact(library: Library) -> None:
+    first = library.ask("8月份全市普惠小微贷款加权平均利率是多少？")
+    assert first.span == "4.93%"
+    follow = library.ask("那它同比下降了多少？", history=first.history)
+    assert follow.found and follow.span == "0.51个百分点"
+
+
 def test_more_says_plainly_when_nothing_more_is_there(library: Library) -> None:
     first = library.ask("小萝卜头牺牲时几岁？", k=10)  # the page has only 8 articles
     more = library.ask("还有呢", history=first.history, k=10)
     assert not more.found
-    assert more.text == "关于“小萝卜头牺牲时几岁？”，报纸资料中没有更多内容了。"
+    assert more.more and more.resolved == "小萝卜头牺牲时几岁？"
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,10 @@ def test_ask_json_prints_the_documented_answer_object(sample_page_index: Path) -
     assert data["found"] is True
     assert data["question"] == "冠县有多少家绿色建材企业？"
     assert "冠县共有绿色建材企业15家" in data["answer"]
+    assert data["span"] == "15家"
+    start, end = data["span_offsets"]
     first = data["citations"][0]
+    assert [start, end] == first["highlights"][0] and end - start == len("15家")
     assert first["n"] == 1 and first["title"] == "链上发力 攀高向强"
     assert first["authors"] == ["王培源", "李子涛"]
     assert {"article_id", "date", "excerpt", "chunk_id", "score"} <= set(first)
@@ -32,9 +35,17 @@ def test_ask_prints_the_answer_then_numbered_citations(sample_page_index: Path) 
                  str(sample_page_index), "-k", "2")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].startswith("答：") and "王峰" in lines[0]
+    assert lines[0] == "答：王峰"  # the short answer on its own line
+    assert "王峰主持召开" in lines[1]  # then the sentence that says it
     assert "[1] 《市国土空间规划审查委员会召开2023年第六次会议》 · 记者 苑莘" in result.output
     assert "[3]" not in result.output
+
+
+def test_ask_says_plainly_when_asked_for_more_and_there_is_none(sample_page_index: Path) -> None:
+    result = run("chat", "--index", str(sample_page_index), "-k", "10",
+                 stdin="小萝卜头牺牲时几岁？\n还有呢\n")
+    assert result.exit_code == 0, result.output
+    assert "关于“小萝卜头牺牲时几岁？”，报纸资料中没有更多内容了。" in result.output
 
 
 def test_ask_says_plainly_when_the_paper_does_not_answer(sample_page_index: Path) -> None:

@@ -188,23 +188,29 @@ class Answer:
     question: str  # as asked
     resolved: str  # after follow-up resolution: what was actually searched
     found: bool
-    text: str  # the quoted answer sentences when found, else the not-found message
+    text: str  # the quoted answer sentence(s) when found, else "" (renderers word "not found")
     citations: tuple[Citation, ...]  # rank order; empty when not found
     suggestions: tuple[Headline, ...] = ()  # closest headlines when not found
     history: Any = None  # conversation.History after this turn (pass it to the next ask)
     id: str | None = None  # the caller's id (``ask --batch``)
-    relevance: float = 0.0  # the score the not-found threshold was applied to
+    relevance: float = 0.0  # the score the not-found decision was made on
+    span: str | None = None  # the short answer, the reader's words of citation 1's article
+    span_at: Span | None = None  # where ``span`` is in citation 1's article text
+    more: bool = False  # the question asked for further results ("还有呢")
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "question": self.question,
             "found": self.found,
-            "answer": self.text,
+            "answer": self.text if self.found else None,
+            "span": self.span,
+            "span_offsets": [self.span_at.start, self.span_at.end] if self.span_at else None,
             "citations": [c.to_dict() for c in self.citations],
             "resolved_question": self.resolved,
             "suggestions": [s.to_dict() for s in self.suggestions],
             "relevance": round(self.relevance, 4),
+            "more": self.more,
         }
 
 

@@ -150,6 +150,9 @@ def _read_batch(path: Path) -> Iterator[tuple[str | None, str]]:
 
 # -- terminal rendering ----------------------------------------------------------------------
 
+NOT_FOUND = "没有在报纸资料中找到“{question}”的答案。"
+NOTHING_MORE = "关于“{question}”，报纸资料中没有更多内容了。"
+
 
 def _emit(answer: Answer, as_json: bool) -> None:
     if as_json:
@@ -158,13 +161,18 @@ def _emit(answer: Answer, as_json: bool) -> None:
     if answer.resolved != answer.question:
         click.echo(click.style(f"（理解为：{answer.resolved}）", dim=True))
     if not answer.found:
-        click.echo(answer.text)
+        click.echo(NOTHING_MORE.format(question=answer.resolved) if answer.more
+                   else NOT_FOUND.format(question=answer.question.strip()))
         if answer.suggestions:
             click.echo("相近的报道：")
             for headline in answer.suggestions:
                 click.echo(f"  · {_headline_line(headline)}")
         return
-    click.echo("答：" + _styled(answer.citations[0], with_context=False))
+    if answer.span:
+        click.echo("答：" + click.style(answer.span.replace("\n", " "), bold=True))
+        click.echo(_styled(answer.citations[0], with_context=False))
+    else:
+        click.echo("答：" + _styled(answer.citations[0], with_context=False))
     click.echo()
     for citation in answer.citations:
         _print_citation(citation)

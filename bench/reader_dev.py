@@ -1,0 +1,56 @@
+"""The reader's held-out DRCD articles as a small archive: an end-to-end dev set (prints figures).
+
+    python bench/reader_dev.py
+
+DRCD (Shao et al. 2018, CC BY-SA 3.0; ../shared/benchmarks/drcd-train): the questions of the
+articles the reader's training held out (the split stored in the shipped weights' metadata),
+never seen in training. As in ``bench/cmrc.py --near-miss``, half of the passages lose the
+sentence answering one of their questions. Every question goes through ``Library.ask``; the
+table shows, per not-found threshold on the reader's margin, the share of cut questions refused
+and of untouched questions wrongly refused. This, not CMRC (the evaluation set), is where the
+library's threshold may be chosen.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.cmrc import cut_half, run_archive
+from retrieval.reader.model import weights_info
+from retrieval.reader.reader import BUNDLED_WEIGHTS
+from retrieval.reader.train import TrainConfig, split_data
+
+
+def held_out_archive() -> tuple[dict[str, dict], list[dict]]:
+    config = TrainConfig(**weights_info(BUNDLED_WEIGHTS)["config"])
+    _, _, held = split_data(config)
+    contexts: dict[str, dict] = {}
+    questions = []
+    for e in held:
+        if e.start is None:
+            continue
+        cid = e.qid.rsplit("-", 1)[0]
+        contexts[cid] = {"context_id": cid, "title": None, "text": e.passage}
+        questions.append({"id": e.qid, "question": e.question, "answers": list(e.answers),
+                          "context_id": cid})
+    return contexts, questions
+
+
+def main() -> None:
+    import retrieval.library as library
+
+    contexts, questions = held_out_archive()
+    contexts, cut, untouched = cut_half(contexts, questions)
+    default = library.READ_LEAD
+    for lead in (default, 0.0, float("inf")):
+        library.READ_LEAD = lead
+        print(f"READ_LEAD {lead} (cite a lower-ranked article first when its margin leads by "
+              "more than this)")
+        run_archive("drcd-held-out", contexts, cut, untouched, thresholds=lead == default)
+
+
+if __name__ == "__main__":
+    main()

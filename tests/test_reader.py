@@ -1,0 +1,266 @@
+"""The span reader: metrics, windows and offsets, span choice, calibration, weights, training.
+
+End-to-end behaviour (the reader inside ``Library.ask`` on the sample page) is tested in
+tests/test_answers.py; here each piece is tested on its own, the reader with its real weights.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from retrieval.reader import Reader
+from retrieval.reader.calibration import calibrate
+from retrieval.reader.data import Example, cut_negative, load_examples, split_held_out
+from retrieval.reader.features import best_span, label, windows
+from retrieval.reader.metrics import exact_match, f1
+from retrieval.reader.model import dequantize, quantize_int8
+
+PASSAGE = (
+    "10月7日，记者在冠县美安建材集团看到，一台台大型智能化设备“火力全开”。"
+    "目前，冠县共有绿色建材企业15家，涵盖装配式预制构件、复合板材、轻型门窗等6种类型。"
+    "冠县通过成立装配式建筑产业工作专班，将建筑业作为全县“七大核心产业链”之一进行培育。"
+)
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    from transformers import AutoTokenizer
+
+    from retrieval.embed.offline_model import ensure_default_model
+
+    return AutoTokenizer.from_pretrained(str(ensure_default_model()))
+
+
+@pytest.fixture(scope="module")
+def reader() -> Reader:
+    return Reader.load()
+
+
+# -- metrics (the CMRC 2018 evaluation script's rules) ----------------------------------------
+
+
+def test_exact_match_ignores_punctuation_spaces_and_case() -> None:
+    assert exact_match("《战国无双3》", ["战国无双3"]) == 1.0
+    assert exact_match(" Omega-Force ", ["omegaforce"]) == 1.0
+    assert exact_match("光荣 和", ["光荣和"]) == 0.0  # inner spaces count, as in the script
+    assert exact_match("15家企业", ["15家"]) == 0.0
+
+
+def test_f1_is_over_the_longest_common_substring_of_units() -> None:
+    # units: "15" "家" "企" "业" vs "15" "家": common run of 2 → P 2/4, R 2/2
+    assert f1("15家企业", ["15家"]) == pytest.approx(2 * 0.5 * 1 / 1.5)
+    # not a bag of characters: the shared characters must be contiguous in both
+    assert f1("家15", ["15家"]) == pytest.approx(2 * 0.5 * 0.5 / 1.0)
+    assert f1("", ["15家"]) == 0.0
+    assert f1("光荣", ["村雨城", "光荣和ω-force"]) > 0
+
+
+# -- windows, labels and spans ---------------------------------------------------------------
+
+
+def test_long_passages_become_overlapping_windows_whose_offsets_slice_the_passage(
+    tokenizer,
+) -> None:
+    passage = PASSAGE * 6
+    wins = windows(tokenizer, ["冠县有多少家绿色建材企业？"], [passage], max_length=96, stride=32)
+    assert len(wins) > 3 and all(w.item == 0 for w in wins)
+    covered: set[int] = set()
+    for w in wins:
+        assert len(w.input_ids) <= 96
+        spans = [o for o in w.offsets if o is not None]
+        assert spans and all(0 <= a <= b <= len(passage) for a, b in spans)
+        covered.update(range(spans[0][0], spans[-1][1]))
+    assert len(covered) >= len(passage.rstrip("。")) - 1  # every character is in some window
+
+
+def test_label_finds_the_answer_tokens_or_points_at_no_answer(tokenizer) -> None:
+    start = PASSAGE.index("15家")
+    [w] = windows(tokenizer, ["冠县有多少家绿色建材企业？"], [PASSAGE])
+    first, last = label(w, start, start + 3)
+    assert first > 0 and last >= first
+    a, b = w.offsets[first][0], w.offsets[last][1]  # type: ignore[index]
+    assert "15家" in PASSAGE[a:b] and b - a <= 5
+    wins = windows(tokenizer, ["问题"], [PASSAGE * 4], max_length=48, stride=16)
+    assert label(wins[-1], start, start + 3) == (0, 0)
+
+
+def test_best_span_respects_order_length_and_the_context(tokenizer) -> None:
+    [w] = windows(tokenizer, ["冠县有多少家绿色建材企业？"], [PASSAGE])
+    n = len(w.input_ids)
+    start, end = np.full(n, -5.0), np.full(n, -5.0)
+    context = [i for i, o in enumerate(w.offsets) if o is not None]
+    start[1] = end[1] = 50.0  # a question token: never part of a span
+    start[context[5]], end[context[1]] = 9.0, 9.0  # only pairable with an end before its start
+    start[context[2]], end[context[4]] = 4.0, 4.0
+    start[0], end[0] = 1.0, 1.0
+    span = best_span(w, start, end)
+    assert span is not None
+    assert (span.start, span.end) == (w.offsets[context[2]][0], w.offsets[context[4]][1])  # type: ignore[index]
+    assert span.score == pytest.approx(8.0) and span.null == pytest.approx(2.0)
+
+
+# -- calibration and weights -------------------------------------------------------------------
+
+
+def test_calibration_refuses_at_most_the_allowed_share_of_answerable_questions() -> None:
+    answerable = list(np.linspace(-1, 9, 100))
+    negatives = list(np.linspace(-8, 2, 50))
+    c = calibrate(answerable, negatives, max_refused=0.05)
+    assert c.refused <= 0.05 and sum(m <= c.threshold for m in answerable) == 5
+    assert c.abstained == sum(m <= c.threshold for m in negatives) / 50
+
+
+def test_int8_weights_are_within_half_a_step_of_the_trained_ones() -> None:
+    torch.manual_seed(0)
+    trained = {"layer.weight": torch.randn(8, 16), "layer.bias": torch.randn(8)}
+    packed = quantize_int8(trained)
+    assert packed["layer.weight"].dtype == torch.int8
+    back = dequantize(packed)
+    step = trained["layer.weight"].abs().amax(dim=1, keepdim=True) / 127
+    assert bool(((back["layer.weight"] - trained["layer.weight"]).abs() <= step / 2 + 1e-6).all())
+    assert torch.allclose(back["layer.bias"], trained["layer.bias"], atol=1e-2)
+
+
+def test_shipped_weights_are_small_and_say_how_they_were_made() -> None:
+    from retrieval.reader.model import weights_info
+    from retrieval.reader.reader import BUNDLED_WEIGHTS
+
+    assert BUNDLED_WEIGHTS.stat().st_size <= 25 * 1024 * 1024
+    info = weights_info(BUNDLED_WEIGHTS)
+    assert info["weights"] == "int8 per row" and "threshold" in info
+    assert "cmrc" not in info["config"]["data"].lower()  # never trained on the evaluation set
+
+
+# -- training data -----------------------------------------------------------------------------
+
+
+def test_a_cut_negative_loses_the_answering_sentence_and_keeps_the_rest() -> None:
+    start = PASSAGE.index("15家")
+    e = Example("q", "冠县有多少家绿色建材企业？", PASSAGE, ("15家",), start, "answer", "a")
+    cut = cut_negative(e)
+    assert cut is not None and cut.start is None and cut.kind == "cut"
+    assert (
+        "15家" not in cut.passage and "七大核心产业链" in cut.passage and "火力全开" in cut.passage
+    )
+
+
+def test_held_out_questions_share_no_article_with_training(tmp_path: Path) -> None:
+    contexts = [
+        {"context_id": f"{a}-{p}", "title": "t", "text": f"文章{a}段落{p}的答案是{a}{p}。"}
+        for a in range(10)
+        for p in range(2)
+    ]
+    qa = [
+        {
+            "id": f"{c['context_id']}-1",
+            "question": "答案是什么？",
+            "answers": [c["text"][7:9]],
+            "answer_starts": [7],
+            "context_id": c["context_id"],
+        }
+        for c in contexts
+    ]
+    (tmp_path / "contexts.jsonl").write_text("\n".join(json.dumps(c) for c in contexts), "utf-8")
+    (tmp_path / "qa.jsonl").write_text("\n".join(json.dumps(q) for q in qa), "utf-8")
+    examples = load_examples(tmp_path)
+    assert len(examples) == 20 and all(
+        e.passage[e.start :].startswith(e.answers[0]) for e in examples
+    )  # type: ignore[index]
+    train, held = split_held_out(examples, 0.2, seed=1)
+    assert len(held) == 4 and not {e.group for e in train} & {e.group for e in held}
+
+
+# -- the reader with its real weights ----------------------------------------------------------
+
+
+def test_the_reader_finds_the_count_and_refuses_a_passage_without_it(reader: Reader) -> None:
+    cut = PASSAGE.replace(
+        "目前，冠县共有绿色建材企业15家，涵盖装配式预制构件、复合板材、轻型门窗等6种类型。", ""
+    )
+    found, missing = reader.read("冠县有多少家绿色建材企业？", [PASSAGE, cut])
+    assert found is not None and found.answered and found.text == "15家"
+    assert PASSAGE[found.start : found.end] == "15家"
+    assert missing is None or not missing.answered
+
+
+def test_reading_a_passage_alone_or_with_others_gives_the_same_scores(reader: Reader) -> None:
+    question = "冠县有多少家绿色建材企业？"
+    alone = reader.read(question, [PASSAGE])[0]
+    together = reader.read(question, ["一段无关的文字。", PASSAGE * 3, PASSAGE])[2]
+    assert alone is not None and together is not None
+    assert (alone.start, alone.end) == (together.start, together.end)
+    assert alone.margin == pytest.approx(together.margin, abs=1e-4)
+
+
+# -- training: the command is seeded and resumes where it stopped ------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_training_set(tmp_path_factory) -> Path:
+    """The sample page's articles and its answerable questions, in the training data format."""
+    from retrieval.sources import load_articles
+
+    folder = tmp_path_factory.mktemp("tiny-training-set")
+    root = Path(__file__).resolve().parent.parent
+    articles = load_articles(root / "retrieval" / "data" / "liaocheng-daily-page.txt")
+    contexts = [
+        {"context_id": f"a{i}-0", "title": a.title, "text": a.text} for i, a in enumerate(articles)
+    ]
+    qa = []
+    for line in (
+        (root / "tests" / "data" / "sample-questions.jsonl").read_text("utf-8").splitlines()
+    ):
+        q = json.loads(line)
+        for c in contexts:
+            if q.get("answer") and c["title"] == q["title"] and q["answer"] in c["text"]:
+                qa.append(
+                    {
+                        "id": f"{c['context_id']}-{q['id']}",
+                        "question": q["question"],
+                        "answers": [q["answer"]],
+                        "answer_starts": [c["text"].index(q["answer"])],
+                        "context_id": c["context_id"],
+                    }
+                )
+    (folder / "contexts.jsonl").write_text(
+        "\n".join(json.dumps(c, ensure_ascii=False) for c in contexts), "utf-8"
+    )
+    (folder / "qa.jsonl").write_text(
+        "\n".join(json.dumps(q, ensure_ascii=False) for q in qa), "utf-8"
+    )
+    return folder
+
+
+def test_training_is_seeded_and_a_resumed_run_ends_where_an_unbroken_one_does(
+    tiny_training_set: Path, tmp_path: Path
+) -> None:
+    from retrieval.reader.train import TrainConfig, train
+
+    def config(out: str) -> TrainConfig:
+        return TrainConfig(
+            data=str(tiny_training_set),
+            out=str(tmp_path / out),
+            epochs=0.3,
+            batch_size=4,
+            trained_layers=1,
+            held_out=0.25,
+            eval_every=2,
+            bf16=False,
+        )
+
+    unbroken = train(config("unbroken"))
+    assert unbroken["step"] == unbroken["total"] >= 3
+    stopped = train(config("resumed"), stop_after=2)
+    assert stopped["step"] == 2  # killed here: a checkpoint is all that is left
+    resumed = train(config("resumed"))
+    assert resumed["step"] == unbroken["total"]
+    a = torch.load(tmp_path / "unbroken" / "checkpoint.pt", weights_only=False)["model"]
+    b = torch.load(tmp_path / "resumed" / "checkpoint.pt", weights_only=False)["model"]
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert [h["f1"] for h in unbroken["history"]] == [h["f1"] for h in resumed["history"]]
+    assert (tmp_path / "unbroken" / "reader.safetensors").is_file()
