@@ -604,7 +604,7 @@ class RunningBot:
 
 @contextlib.contextmanager
 def running_application(application: Application[Any, Any, Any, Any, Any, Any], *,
-                        poll_timeout: float = 10.0, startup_timeout: float = 10.0,
+                        poll_timeout: int = 10, startup_timeout: float = 10.0,
                         raise_handler_errors: bool = True) -> Iterator[RunningBot]:
     """Run ``application`` with ``updater.start_polling`` (as run_polling does) in a thread.
 
