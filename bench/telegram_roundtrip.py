@@ -42,6 +42,7 @@ ECHO_PROCESS = textwrap.dedent("""
 
 
 async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.message is not None and update.message.text is not None
     await update.message.reply_text(update.message.text)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -37,7 +37,7 @@ from . import handlers
 from .asking import Asker
 from .config import BotSettings
 from .limits import RateLimiter
-from .texts import text
+from .texts import Lang, text
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def may_retry(endpoint: str, error: Exception) -> bool:
 class RetryingRateLimiter(AIORateLimiter):
     """AIORateLimiter (flood limits, RetryAfter) that also retries network failures."""
 
-    async def process_request(self, callback: Callable[..., Awaitable[Any]], args: Any,
+    async def process_request(self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any,
                               kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
                               rate_limit_args: Any) -> Any:
         for attempt in range(NETWORK_RETRIES + 1):
@@ -131,7 +131,8 @@ def add_handlers(application: Application) -> None:
 
 async def register_commands(application: Application) -> None:
     """Commands menu in Chinese (default) and English."""
-    for lang, code in (("zh", None), ("zh", "zh"), ("en", "en")):
+    languages: tuple[tuple[Lang, str | None], ...] = (("zh", None), ("zh", "zh"), ("en", "en"))
+    for lang, code in languages:
         commands = [BotCommand(name, text(f"cmd_{name}", lang)) for name in COMMANDS]
         await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault(),
                                               language_code=code)

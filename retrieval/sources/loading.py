@@ -16,12 +16,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..articles import Article, derive_article_id
 from ..errors import InputError
 from .bylines import match_dateline, parse_byline
 from .encoding import read_text
+
+if TYPE_CHECKING:
+    from trafilatura.settings import Document
 
 log = logging.getLogger(__name__)
 
@@ -432,7 +435,8 @@ def _load_html(text: str, path: Path, defaults: _Defaults) -> list[Article]:
 
     config = use_config()
     config.set("DEFAULT", "MIN_EXTRACTED_SIZE", _MIN_EXTRACTED_CHARS)
-    doc = trafilatura.bare_extraction(
+    # A Document (a dict only with as_dict=True, which is not asked for).
+    doc: Document | None = trafilatura.bare_extraction(  # type: ignore[assignment]
         text, with_metadata=True, include_comments=False, include_tables=False, config=config
     )
     body = (doc.text or "") if doc is not None else ""
