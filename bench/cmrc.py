@@ -24,9 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.shared import cmrc_dir
 from retrieval.articles import Article
 
-DATA = Path(os.environ.get("NEWSQA_CMRC", "/work/shared/benchmarks/cmrc2018-dev"))
+DATA = cmrc_dir()  # <repo>/../shared/benchmarks/cmrc2018-dev, or $NEWSQA_SHARED / $NEWSQA_CMRC
 
 
 def load_contexts() -> dict[str, dict]:

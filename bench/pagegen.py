@@ -11,8 +11,8 @@ punctuation and numbers, and page headers/footers (dates, 星期, 责编/版式,
 Everything random comes from the ``rng`` argument, so a seed reproduces a page exactly.
 
 Bodies come from the sample page's parsed articles and from CMRC 2018 dev passages
-(CC BY-SA 4.0, ymcui/cmrc2018; read from /work/shared, not copied into the repo), split
-into paragraphs at sentence ends, with synthetic headlines and reporter names.
+(CC BY-SA 4.0, ymcui/cmrc2018; read from ../shared, see bench/shared.py; not copied into the
+repo), split into paragraphs at sentence ends, with synthetic headlines and reporter names.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bench.shared import cmrc_dir
 from retrieval.articles import Article, derive_article_id
 from retrieval.sources.layout import (
     clean_layout_spacing,
@@ -36,7 +37,6 @@ from retrieval.sources.layout import (
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PAGE = ROOT / "retrieval" / "data" / "liaocheng-daily-page.txt"
 SAMPLE_KEY = ROOT / "tests" / "data" / "liaocheng-daily-page.articles.json"
-CMRC_CONTEXTS = Path("/work/shared/benchmarks/cmrc2018-dev/contexts.jsonl")
 
 _SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
@@ -131,7 +131,7 @@ def sample_articles() -> list[Article]:
 
 def load_cmrc(limit: int = 400) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
-    with CMRC_CONTEXTS.open(encoding="utf-8") as handle:
+    with (cmrc_dir() / "contexts.jsonl").open(encoding="utf-8") as handle:
         for line in handle:
             rows.append(json.loads(line))
             if len(rows) >= limit:
