@@ -1,8 +1,13 @@
 """Build and run the Telegram Application: handlers, rate limiting, errors, polling or webhook.
 
+``newsqa serve`` (retrieval/cli/serve_cmd.py) is the usual way in; from Python:
+
     settings = load_settings()
-    run(settings)                                   # long polling until SIGINT/SIGTERM
-    run(settings, webhook=Webhook("https://…/newsqa", listen="0.0.0.0", port=8443))
+    with Library.open(settings.index_dir) as library, \
+            FeedbackStore.open(settings.feedback_path) as feedback:
+        library.warm_up()                                # load the model before taking updates
+        run(settings, library, feedback)                 # long polling until SIGINT/SIGTERM
+        # or by webhook: run(..., webhook=Webhook("https://…/newsqa", port=8443))
 """
 
 from __future__ import annotations
