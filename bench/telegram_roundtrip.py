@@ -23,9 +23,9 @@ from telegram.ext import ContextTypes, MessageHandler, filters
 from tests.telegram.harness import (
     EmulatorClient,
     TelegramEmulator,
-    bot_process,
     running_application,
 )
+from tests.telegram.processes import bot_process
 
 ECHO_PROCESS = textwrap.dedent("""
     import os

@@ -24,14 +24,13 @@ from retrieval.sources.loading import load_articles
 from tests.constants import ADMIN, ANSWER, QUESTION, READER, SAMPLE_PAGE, STRANGER
 from tests.telegram.harness import (
     BOT_USERNAME,
-    NEWSQA,
     Chat,
     EmulatorClient,
     TelegramEmulator,
     User,
-    newsqa_serve,
 )
 from tests.telegram.offline import command_update
+from tests.telegram.processes import NEWSQA, newsqa_serve
 
 TOKEN = "5550001:NEWSQA-e2e-secret-token"
 GROUP = Chat(-1009001, "group", title="报社群")

@@ -1,5 +1,7 @@
 """The bot, offline: real update JSON through ``Application.process_update`` against a real index.
 
+One file (~460 lines) per feature, as the rest of tests/: every bot behaviour offline.
+
 The recording request (tests/telegram/offline.py) answers like the Bot API and rejects, like
 Telegram, any message whose HTML would not parse; so every message checked here is valid.
 """

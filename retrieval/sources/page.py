@@ -1,5 +1,8 @@
 """Split the extracted text of a printed newspaper page into articles.
 
+One module (~450 lines) with ``page_lines``: stories, captions and paragraphs are decided on
+the same units and thresholds; line classification lives apart in ``page_lines``.
+
 The text is what a PDF/OCR tool gives for a typeset page: lines cut at the column width,
 blank lines at column breaks as well as between paragraphs, layout spaces, and the page's
 stories one after another with their headlines either before or after the body. The

@@ -1,5 +1,8 @@
 """Line classification for page text: widths, the column, byline boxes, headlines.
 
+One module (~490 lines): the headline rules weigh each other (a run is judged against the
+same column measures), so they read best side by side with their named thresholds.
+
 Every line of a page is read with its display width (the column fill) and classified:
 running heads/feet (furniture), byline boxes, subtitles, accepted headline runs and body
 text. Whether a short run of lines is a headline is decided from its context: what
@@ -365,6 +368,7 @@ def _balanced(text: str) -> bool:
 
 
 def _accept_headline(lines: list[Line], start: int, stop: int, *, tight: bool = False) -> bool:
+    """Is the candidate run ``lines[start:stop]`` a headline? Judged by what follows it."""
     run = lines[start:stop]
     text = "".join(line.text for line in run)
     if sum(1 for ch in text if is_ideograph(ch)) < 2 or not _balanced(text):
@@ -399,6 +403,18 @@ def _accept_headline(lines: list[Line], start: int, stop: int, *, tight: bool = 
         return False  # an indented first line followed by its unindented continuation
     if column == 0:
         return not _CLAUSE_MARKS.search(text)
+    return _headline_by_widths(lines, start, stop, column, clearly_short=clearly_short,
+                               tight=tight)
+
+
+def _headline_by_widths(lines: list[Line], start: int, stop: int, column: float, *,
+                        clearly_short: bool, tight: bool) -> bool:
+    """The rest of ``_accept_headline``: a run followed by plain text, judged by line widths
+    against the ``column`` around it (``clearly_short``: too short to open the next line's
+    paragraph)."""
+    run = lines[start:stop]
+    text = "".join(line.text for line in run)
+    nxt = lines[stop]
     if any(_word_across(a.text, b.text) for a, b in itertools.pairwise(run)):
         return False  # "…分" / "裂能…": a headline is broken between words, not inside one
     if any(line.width > column + COLUMN_OVERRUN and not _WORD_SPACE.search(line.text)
