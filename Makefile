@@ -1,4 +1,5 @@
-# `make demo` and `make test` are the README's two commands; .ci/run calls `make test`.
+# `make demo` and `make test` are the README's two commands; .ci/run calls `make test`, then
+# `make lint` (ruff, then mypy on retrieval/, bot/ and bench/ as pyproject.toml says).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -33,3 +34,4 @@ test: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy

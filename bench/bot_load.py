@@ -51,12 +51,12 @@ class UserRun:
 
 
 def build_index(folder: Path) -> Path:
-    from retrieval.index import Index
+    from retrieval.library import Library
     from retrieval.sources.loading import load_articles
 
     path = folder / "index"
-    with Index.open(path, create=True) as index:
-        index.upsert(load_articles(SAMPLE_PAGE))
+    with Library.create(path) as library:
+        library.ingest(load_articles(SAMPLE_PAGE))
     return path
 
 

@@ -26,11 +26,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.shared import cmrc_dir
 from retrieval.articles import Article
 from retrieval.reader.metrics import exact_match
 from retrieval.reader.metrics import f1 as char_f1
 
-DATA = Path(os.environ.get("NEWSQA_CMRC", "/work/shared/benchmarks/cmrc2018-dev"))
+DATA = cmrc_dir()  # <repo>/../shared/benchmarks/cmrc2018-dev, or $NEWSQA_SHARED / $NEWSQA_CMRC
 
 
 def load_contexts() -> dict[str, dict]:

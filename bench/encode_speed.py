@@ -12,7 +12,8 @@ Speed: the same sample of passage windows is encoded by every variant in interle
 CPU-seconds per passage (less sensitive to other processes), plus the mean single-query latency.
 Quality: each passage is cut into windows of --window characters; a question's score for a
 passage is its best window (exact numpy dot products); hit@k = the gold passage is in the top k.
-Data: CMRC 2018 (Cui et al., EMNLP 2019), CC BY-SA 4.0, /work/shared/benchmarks/cmrc2018-dev.
+Data: CMRC 2018 (Cui et al., EMNLP 2019), CC BY-SA 4.0, ../shared/benchmarks/cmrc2018-dev
+(see bench/shared.py).
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-DATA = Path(os.environ.get("NEWSQA_CMRC", "/work/shared/benchmarks/cmrc2018-dev"))
+from bench.shared import cmrc_dir
+
+DATA = cmrc_dir()  # <repo>/../shared/benchmarks/cmrc2018-dev, or $NEWSQA_SHARED / $NEWSQA_CMRC
 Encode = Callable[[list[str]], np.ndarray]
 
 

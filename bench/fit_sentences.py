@@ -1,4 +1,4 @@
-"""Refit the sentence ranker (answer/sentences.py) on half of CMRC 2018 dev; prints figures.
+"""Refit the sentence ranker of retrieval/answer/sentences.py on half of CMRC 2018 dev.
 
     python bench/fit_sentences.py [MIX]      # fit on the fit half, report both halves
 
@@ -6,9 +6,9 @@ A sentence is positive when it holds a gold answer at its ``answer_start``. Pass
 by a hash of their ``context_id`` (fit: even, test: odd), so no passage's questions are on both
 sides. A logistic model is fitted by Newton's method with a small L2 penalty, then refined
 (torch L-BFGS) on a loss that also rewards ranking the gold sentence first in its passage;
-paste the printed ``WEIGHTS``/``BIAS`` into retrieval/answer/sentences.py.
-Data: CMRC 2018 (Cui et al., EMNLP 2019), CC BY-SA 4.0, /work/shared/benchmarks/cmrc2018-dev
-(see its README).
+paste the printed ``WEIGHTS``/``BIAS`` into retrieval/answer/sentences.py (it prints figures).
+Data: CMRC 2018 (Cui et al., EMNLP 2019), CC BY-SA 4.0, ../shared/benchmarks/cmrc2018-dev (see
+its README and bench/shared.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Ingest throughput: chunks/s of the whole pipeline (`Index.upsert`: chunk, embed, jieba, SQLite
+"""Ingest throughput: chunks/s of the whole pipeline (`Library.ingest`: chunk, embed, jieba, SQLite
 commit, FAISS add + save) against plain `SentenceTransformer.encode` of the same chunk texts, in
 the same run, on the same model folder. Target: ratio ≥ 0.9.
 
@@ -20,7 +20,8 @@ from retrieval.articles import Article
 from retrieval.chunks import chunk_article
 from retrieval.embed.embedder import load_embedder
 from retrieval.embed.offline_model import ensure_default_model
-from retrieval.index import Index, passage_text
+from retrieval.index import passage_text
+from retrieval.library import Library
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTEXTS = ROOT.parent / "shared" / "benchmarks" / "cmrc2018-dev" / "contexts.jsonl"
@@ -58,18 +59,18 @@ def main() -> None:
         plain.encode(texts, prompt=prompt, batch_size=32, normalize_embeddings=True)
         plain_rates.append(len(texts) / (time.perf_counter() - started))
         with tempfile.TemporaryDirectory() as tmp:
-            index = Index.open(Path(tmp) / "index", create=True, embedder=embedder)
+            library = Library.create(Path(tmp) / "index", embedder=embedder)
             started = time.perf_counter()
-            report = index.upsert(articles)
+            report = library.ingest(articles)
             pipeline_rates.append(report.chunks_added / (time.perf_counter() - started))
-            index.close()
+            library.close()
     p, q = statistics.median(plain_rates), statistics.median(pipeline_rates)
     print(f"corpus: {len(articles)} CMRC articles, {len(texts)} chunks "
           f"(mean {sum(map(len, texts)) / len(texts):.0f} chars incl. headline)")
     print(f"model: {embedder.info.name} backend={embedder.info.backend}")
     print(f"plain SentenceTransformer.encode: {p:.1f} chunks/s  (runs: "
           f"{', '.join(f'{r:.1f}' for r in plain_rates)})")
-    print(f"Index.upsert pipeline:            {q:.1f} chunks/s  (runs: "
+    print(f"Library.ingest pipeline:          {q:.1f} chunks/s  (runs: "
           f"{', '.join(f'{r:.1f}' for r in pipeline_rates)})")
     print(f"ratio pipeline/plain: {q / p:.2f} (target >= 0.9)")
 

@@ -1,5 +1,8 @@
 """Render clean articles as newspaper page text, with the ground truth, to measure the parser.
 
+One module (~500 lines) on purpose: each layout feature is a small renderer, and they share the
+one random stream, so pages stay reproducible from a seed only while they are drawn in order.
+
 A generated page imitates what a PDF/OCR extraction of a typeset page gives: lines cut at
 the column width (first lines indented two cells, the indent usually lost), blank lines at
 column breaks that may split a sentence, paragraphs with or without blank lines between
@@ -11,8 +14,8 @@ punctuation and numbers, and page headers/footers (dates, 星期, 责编/版式,
 Everything random comes from the ``rng`` argument, so a seed reproduces a page exactly.
 
 Bodies come from the sample page's parsed articles and from CMRC 2018 dev passages
-(CC BY-SA 4.0, ymcui/cmrc2018; read from /work/shared, not copied into the repo), split
-into paragraphs at sentence ends, with synthetic headlines and reporter names.
+(CC BY-SA 4.0, ymcui/cmrc2018; read from ../shared, see bench/shared.py; not copied into the
+repo), split into paragraphs at sentence ends, with synthetic headlines and reporter names.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bench.shared import cmrc_dir
 from retrieval.articles import Article, derive_article_id
 from retrieval.sources.layout import (
     clean_layout_spacing,
@@ -36,7 +40,6 @@ from retrieval.sources.layout import (
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PAGE = ROOT / "retrieval" / "data" / "liaocheng-daily-page.txt"
 SAMPLE_KEY = ROOT / "tests" / "data" / "liaocheng-daily-page.articles.json"
-CMRC_CONTEXTS = Path("/work/shared/benchmarks/cmrc2018-dev/contexts.jsonl")
 
 _SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
@@ -131,7 +134,7 @@ def sample_articles() -> list[Article]:
 
 def load_cmrc(limit: int = 400) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
-    with CMRC_CONTEXTS.open(encoding="utf-8") as handle:
+    with (cmrc_dir() / "contexts.jsonl").open(encoding="utf-8") as handle:
         for line in handle:
             rows.append(json.loads(line))
             if len(rows) >= limit:
@@ -422,40 +425,9 @@ def generate_page(articles: Sequence[Article], rng: random.Random, *,
                 # apart from the previous story's end.
                 paragraphs = paragraphs[:1]
                 expected = replace(expected, paragraphs=paragraphs)
-            form = rng.choice(("box", "box", "run-in", "plain"))
-            if form == "run-in":
-                # "（本报记者 X 摄）" closing the caption's last paragraph.
-                credit_text = f"（{rng.choice(('', '本报记者 ', '记者'))}{article.authors[0]} 摄）"
-                body = _body_lines((*paragraphs[:-1], paragraphs[-1] + credit_text), rng, style)
-                blocks.append(body)
-                truth.append(expected)
-                continue
-            credit = _byline_box(article.authors, rng, photo=True)
-            # A plain box ("本报记者 X", no 摄) after a caption is only readable as its credit
-            # when a headline follows; use "摄" elsewhere.
-            if form == "plain" and style.headline_first and nxt is not None \
-                    and nxt.kind != "photo":
-                credit = [re.sub(r" ?摄$", "", credit[0]).replace("摄影记者", "记者")
-                          .replace("摄 影 记 者", "记 者")]
-            elif "摄" not in credit[0]:
-                credit = [credit[0] + " 摄"]
-            body = _body_lines(paragraphs, rng, style)
-            blocks.append([*body, "", *credit])
-            truth.append(expected)
-            continue
-        form = rng.choice(("box", "dateline", "dateline", "box")) if article.authors else "none"
-        head = _head_lines(article, rng, style)
-        pre: list[str] = []
-        prefix = ""
-        if form == "box":
-            pre = [*_byline_box(article.authors, rng), ""]
-        elif form == "dateline":
-            prefix = _dateline(article.authors, rng, style)
-        body = pre + _body_lines(paragraphs, rng, style, first_prefix=prefix)
-        if style.headline_first:
-            blocks.append([*head, "", *body])
+            blocks.append(_photo_block(article, paragraphs, nxt, rng, style))
         else:
-            blocks.append([*body, "", *head])
+            blocks.append(_story_block(article, paragraphs, rng, style))
         truth.append(expected)
     if style.header:
         blocks.insert(0, [_furniture(rng)])
@@ -465,6 +437,44 @@ def generate_page(articles: Sequence[Article], rng: random.Random, *,
     truth = [replace(a, id=derive_article_id(source=None, date=None, title=a.title, body=a.text))
              for a in truth]
     return text, truth
+
+
+def _photo_block(article: Article, paragraphs: tuple[str, ...], nxt: Article | None,
+                 rng: random.Random, style: PageStyle) -> list[str]:
+    """A photo caption with its credit: a box after it, a run-in "（… 摄）" or a plain box."""
+    form = rng.choice(("box", "box", "run-in", "plain"))
+    if form == "run-in":
+        # "（本报记者 X 摄）" closing the caption's last paragraph.
+        credit_text = f"（{rng.choice(('', '本报记者 ', '记者'))}{article.authors[0]} 摄）"
+        return _body_lines((*paragraphs[:-1], paragraphs[-1] + credit_text), rng, style)
+    credit = _byline_box(article.authors, rng, photo=True)
+    # A plain box ("本报记者 X", no 摄) after a caption is only readable as its credit
+    # when a headline follows; use "摄" elsewhere.
+    if form == "plain" and style.headline_first and nxt is not None \
+            and nxt.kind != "photo":
+        credit = [re.sub(r" ?摄$", "", credit[0]).replace("摄影记者", "记者")
+                  .replace("摄 影 记 者", "记 者")]
+    elif "摄" not in credit[0]:
+        credit = [credit[0] + " 摄"]
+    body = _body_lines(paragraphs, rng, style)
+    return [*body, "", *credit]
+
+
+def _story_block(article: Article, paragraphs: tuple[str, ...], rng: random.Random,
+                 style: PageStyle) -> list[str]:
+    """A story: headline block before or after its body, credited by a box or a dateline."""
+    form = rng.choice(("box", "dateline", "dateline", "box")) if article.authors else "none"
+    head = _head_lines(article, rng, style)
+    pre: list[str] = []
+    prefix = ""
+    if form == "box":
+        pre = [*_byline_box(article.authors, rng), ""]
+    elif form == "dateline":
+        prefix = _dateline(article.authors, rng, style)
+    body = pre + _body_lines(paragraphs, rng, style, first_prefix=prefix)
+    if style.headline_first:
+        return [*head, "", *body]
+    return [*body, "", *head]
 
 
 def generate_pages(count: int, seed: int, *, stories: tuple[int, int] = (3, 8)

@@ -23,9 +23,9 @@ from telegram.ext import ContextTypes, MessageHandler, filters
 from tests.telegram.harness import (
     EmulatorClient,
     TelegramEmulator,
-    bot_process,
     running_application,
 )
+from tests.telegram.processes import bot_process
 
 ECHO_PROCESS = textwrap.dedent("""
     import os
@@ -42,6 +42,7 @@ ECHO_PROCESS = textwrap.dedent("""
 
 
 async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.message is not None and update.message.text is not None
     await update.message.reply_text(update.message.text)
 
 

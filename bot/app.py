@@ -1,8 +1,13 @@
 """Build and run the Telegram Application: handlers, rate limiting, errors, polling or webhook.
 
+``newsqa serve`` (retrieval/cli/serve_cmd.py) is the usual way in; from Python:
+
     settings = load_settings()
-    run(settings)                                   # long polling until SIGINT/SIGTERM
-    run(settings, webhook=Webhook("https://…/newsqa", listen="0.0.0.0", port=8443))
+    with Library.open(settings.index_dir) as library, \
+            FeedbackStore.open(settings.feedback_path) as feedback:
+        library.warm_up()                                # load the model before taking updates
+        run(settings, library, feedback)                 # long polling until SIGINT/SIGTERM
+        # or by webhook: run(..., webhook=Webhook("https://…/newsqa", port=8443))
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -37,7 +42,7 @@ from . import handlers
 from .asking import Asker
 from .config import BotSettings
 from .limits import RateLimiter
-from .texts import text
+from .texts import Lang, text
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +69,7 @@ def may_retry(endpoint: str, error: Exception) -> bool:
 class RetryingRateLimiter(AIORateLimiter):
     """AIORateLimiter (flood limits, RetryAfter) that also retries network failures."""
 
-    async def process_request(self, callback: Callable[..., Awaitable[Any]], args: Any,
+    async def process_request(self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any,
                               kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
                               rate_limit_args: Any) -> Any:
         for attempt in range(NETWORK_RETRIES + 1):
@@ -131,7 +136,8 @@ def add_handlers(application: Application) -> None:
 
 async def register_commands(application: Application) -> None:
     """Commands menu in Chinese (default) and English."""
-    for lang, code in (("zh", None), ("zh", "zh"), ("en", "en")):
+    languages: tuple[tuple[Lang, str | None], ...] = (("zh", None), ("zh", "zh"), ("en", "en"))
+    for lang, code in languages:
         commands = [BotCommand(name, text(f"cmd_{name}", lang)) for name in COMMANDS]
         await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault(),
                                               language_code=code)

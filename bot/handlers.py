@@ -1,5 +1,8 @@
 """Telegram handlers: thin translations between updates and the Library.
 
+One module (~530 lines) holding every handler, as PTB's examples do: each is a few statements,
+and they share the services, the language and the refusal helpers at the top.
+
 Each handler reads what it needs from the update, calls the library off the event loop, and
 sends what ``bot.render`` produced. Nothing here formats archive text itself.
 """

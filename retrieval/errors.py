@@ -6,8 +6,10 @@
     └── IndexError_       – the index is missing, corrupt, or built for another model/format
         └── IndexMismatchError – model or format of an existing index differs from the request
 
-Third-party exceptions (sqlite3, faiss, torch, telegram) are translated into these at
-the module that calls the library, with ``raise ... from exc``.
+Third-party exceptions (sqlite3, faiss, torch, onnxruntime) are translated into these at
+the module that calls the library, with ``raise ... from exc``. Telegram's errors never reach
+this package: ``bot/`` handles them itself (network retries in ``bot/app.py``, one error handler
+in ``bot/handlers.py`` that logs and apologises).
 """
 
 from __future__ import annotations

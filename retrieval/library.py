@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .answer.conversation import History, Resolution, remember, resolve
 from .answer.fusion import Candidate, fuse
@@ -27,6 +28,9 @@ from .articles import Article
 from .chunks import split_sentences
 from .index import Hit, Index, IndexStats, IngestProgress, IngestReport
 from .reader import Reader, Reading
+
+if TYPE_CHECKING:
+    from .embed import Embedder
 
 # Hits fetched from each retriever before fusion.
 RETRIEVE_K = 30
@@ -76,14 +80,36 @@ class Library:
     """An opened archive. Thread-safe for reads (the index is); close it when done."""
 
     def __init__(self, index: Index, *, reader: Reader | None = None) -> None:
-        self.index = index
+        self.index = index  # the library's own: callers outside it use the methods below
         self._reader = reader
         self._reader_lock = threading.Lock()
 
     @classmethod
-    def open(cls, dir: str | Path | None = None, *, model: str | None = None) -> Library:
-        """Open the index at ``dir`` (default: ``$NEWSQA_INDEX`` or the user data dir)."""
-        return cls(Index.open(dir, model=model))
+    def open(
+        cls, dir: str | Path | None = None, *, model: str | None = None,
+        embedder: Embedder | None = None,
+    ) -> Library:
+        """Open the index at ``dir`` (default: ``$NEWSQA_INDEX`` or the user data dir).
+
+        ``embedder`` shares a model already loaded in this process (tests, benchmarks).
+        """
+        return cls(Index.open(dir, model=model, embedder=embedder))
+
+    @classmethod
+    def create(
+        cls, dir: str | Path | None = None, *, model: str | None = None,
+        user_dict: str | Path | None = None, embedder: Embedder | None = None,
+    ) -> Library:
+        """Open the index at ``dir``, creating it (with ``model`` and ``user_dict``) if absent.
+
+        An existing index must have been built with the same model and user dictionary.
+        """
+        return cls(Index.create(dir, model=model, user_dict=user_dict, embedder=embedder))
+
+    @property
+    def path(self) -> Path:
+        """The index directory."""
+        return self.index.path
 
     @property
     def reader(self) -> Reader:
@@ -148,10 +174,24 @@ class Library:
         return self.index.article(article_id)
 
     def latest(self, n: int = 10) -> list[Article]:
-        return self.index.articles(newest_first=True, limit=n)
+        return self.articles(newest_first=True, limit=n)
+
+    def articles(self, *, newest_first: bool = True, limit: int = 20) -> list[Article]:
+        """Articles by date (undated ones last), as ``newsqa list`` shows them."""
+        return self.index.articles(newest_first=newest_first, limit=limit)
 
     def about(self) -> IndexStats:
+        """Size, dates, papers and model of the archive (cheap: cached per generation)."""
         return self.index.stats()
+
+    def check(self) -> list[str]:
+        """Problems found in the index, each saying what to do; [] when healthy."""
+        return self.index.check()
+
+    def warm_up(self) -> None:
+        """Load the model and the archive's figures now, so the first question does not wait."""
+        self.index.stats()
+        self.index.embedder.embed_queries(["预热"])
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -159,10 +199,19 @@ class Library:
         self,
         articles: Iterable[Article],
         *,
+        batch_size: int = 64,
         progress: Callable[[IngestProgress], None] | None = None,
     ) -> IngestReport:
-        """Add or replace articles; readers of this library see them on their next question."""
-        return self.index.upsert(articles, progress=progress)
+        """Add or replace articles; readers of this library see them on their next question.
+
+        Unchanged articles (same content hash) are skipped; each batch of ``batch_size``
+        articles is committed atomically.
+        """
+        return self.index.upsert(articles, batch_size=batch_size, progress=progress)
+
+    def delete(self, article_ids: Iterable[str]) -> int:
+        """Delete articles with all their chunks; returns how many existed."""
+        return self.index.delete(article_ids)
 
     # -- internals ---------------------------------------------------------------------------
 

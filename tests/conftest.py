@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.constants import SAMPLE_PAGE
+
 
 @pytest.fixture(scope="session")
 def embedder():
@@ -37,13 +39,11 @@ def sample_page_index(tmp_path_factory, embedder):
 
     Tests open it read-only (copy it first to write); the bot tests serve it.
     """
-    from pathlib import Path
 
-    from retrieval.index import Index
+    from retrieval.library import Library
     from retrieval.sources.loading import load_articles
 
     path = tmp_path_factory.mktemp("sample-page") / "index"
-    page = Path(__file__).resolve().parent.parent / "retrieval/data/liaocheng-daily-page.txt"
-    with Index.open(path, create=True, embedder=embedder) as index:
-        index.upsert(load_articles(page))
+    with Library.create(path, embedder=embedder) as library:
+        library.ingest(load_articles(SAMPLE_PAGE))
     return path

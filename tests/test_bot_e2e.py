@@ -9,13 +9,10 @@ its log: it must have exited cleanly and never printed the token.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +21,7 @@ import httpx
 import pytest
 
 from retrieval.sources.loading import load_articles
+from tests.constants import ADMIN, ANSWER, QUESTION, READER, SAMPLE_PAGE, STRANGER
 from tests.telegram.harness import (
     BOT_USERNAME,
     Chat,
@@ -32,16 +30,10 @@ from tests.telegram.harness import (
     User,
 )
 from tests.telegram.offline import command_update
+from tests.telegram.processes import NEWSQA, newsqa_serve
 
 TOKEN = "5550001:NEWSQA-e2e-secret-token"
-ADMIN = User(4242, "编辑", "editor")
-READER = User(1001, "读者", "reader")
-STRANGER = User(777, "路人", "stranger")
 GROUP = Chat(-1009001, "group", title="报社群")
-QUESTION = "冠县有多少家绿色建材企业？"
-SAMPLE_PAGE = Path(__file__).resolve().parent.parent / "retrieval/data/liaocheng-daily-page.txt"
-STARTUP_SECONDS = 300
-NEWSQA = str(Path(sys.executable).with_name("newsqa"))
 
 
 @dataclass
@@ -64,39 +56,11 @@ def served(telegram_emulator: TelegramEmulator, sample_page_index: Path,
     shutil.copytree(sample_page_index, index)
     log = folder / "serve.log"
     feedback = folder / "feedback.sqlite"
-    env = {**os.environ, **telegram_emulator.bot_env(TOKEN), "NEWSQA_BOT_CONFIG": "",
-           "PYTHONUNBUFFERED": "1"}
-    command = [NEWSQA, "serve", "--index", str(index), "--feedback", str(feedback),
-               "--admin", str(ADMIN.id), "--allow-user", str(READER.id),
-               "--allow-chat", str(GROUP.id), "--log-level", "DEBUG"]
-    with log.open("wb") as out, EmulatorClient(telegram_emulator.url, TOKEN) as probe:
-        polls = probe.bot_state()["poll_count"]
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            _wait_until_polling(probe, polls, process, log)
-            yield Served(telegram_emulator, process, log, feedback)
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-
-
-def _wait_until_polling(probe: EmulatorClient, polls: int, process: subprocess.Popen[bytes],
-                        log: Path) -> None:
-    """Model loading can take minutes on a busy CI machine; the emulator caps one wait."""
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            probe.wait_until_polling(after=polls, timeout=30)
-            return
-        except AssertionError:
-            continue
-    pytest.fail(f"newsqa serve never polled (exit code {process.poll()}):\n"
-                f"{log.read_text(errors='replace')[-3000:]}")
+    with newsqa_serve(telegram_emulator, index, "--feedback", str(feedback),
+                      "--admin", str(ADMIN.id), "--allow-user", str(READER.id),
+                      "--allow-chat", str(GROUP.id), "--log-level", "DEBUG",
+                      token=TOKEN, log=log) as process:
+        yield Served(telegram_emulator, process, log, feedback)
 
 
 def test_start_shows_examples_and_commands_are_registered(served: Served) -> None:
@@ -115,7 +79,7 @@ def test_a_question_is_answered_with_a_cited_quote_and_typing_shown(served: Serv
     asked = user.send_message(QUESTION)
     [answer] = user.wait_for_bot_messages(count=1, timeout=30)
     shown = answer.parsed()
-    assert "冠县共有绿色建材企业15家" in shown.text
+    assert ANSWER in shown.text
     assert "[1] 《链上发力 攀高向强》 · 记者 王培源、李子涛" in shown.text
     assert shown.entity_texts("bold")
     assert answer.reply_to_message_id == asked.message_id
@@ -132,7 +96,7 @@ def test_a_question_is_answered_with_a_cited_quote_and_typing_shown(served: Serv
 
 
 def test_a_follow_up_question_is_read_in_the_conversation(served: Served) -> None:
-    user = served.client(User(1001, "读者", "reader"))
+    user = served.client(READER)
     user.send_command("/reset")
     user.wait_for_bot_messages(count=1, timeout=30)
     user.send_message(QUESTION)
@@ -166,7 +130,7 @@ def test_in_a_group_only_mentions_are_answered(served: Served) -> None:
     user.expect_no_bot_messages(GROUP.id, within=1.0)
     user.group_message(QUESTION, chat=GROUP, bot_username=BOT_USERNAME)
     [reply] = user.wait_for_bot_messages(GROUP.id, count=1, timeout=30)
-    assert "冠县共有绿色建材企业15家" in reply.plain_text
+    assert ANSWER in reply.plain_text
 
 
 def test_users_outside_the_allow_list_are_refused(served: Served) -> None:
@@ -230,20 +194,11 @@ def test_webhook_mode_registers_the_url_and_accepts_only_updates_with_the_secret
         port = probe_socket.getsockname()[1]
     url = f"http://127.0.0.1:{port}/newsqa"
     shutil.copytree(sample_page_index, tmp_path / "index")
-    env = {**os.environ, **telegram_emulator.bot_env(token), "NEWSQA_BOT_CONFIG": ""}
-    command = [NEWSQA, "serve", "--index", str(tmp_path / "index"), "--feedback",
-               str(tmp_path / "fb.sqlite"), "--webhook-url", url, "--listen", "127.0.0.1",
-               "--port", str(port), "--webhook-secret", secret]
-    log = tmp_path / "serve.log"
     user = telegram_emulator.client(token=token, user=READER)
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while user.bot_state()["webhook"] is None:
-            assert process.poll() is None, log.read_text(errors="replace")[-3000:]
-            assert time.monotonic() < deadline, "the bot never called setWebhook"
-            time.sleep(0.5)
+    with newsqa_serve(telegram_emulator, tmp_path / "index", "--feedback",
+                      str(tmp_path / "fb.sqlite"), "--webhook-url", url, "--listen", "127.0.0.1",
+                      "--port", str(port), "--webhook-secret", secret, token=token,
+                      ready="webhook", log=tmp_path / "serve.log") as process:
         assert user.bot_state()["webhook"]["url"] == url
         update = command_update("/start", user=READER)
         forged = httpx.post(url, json=update, timeout=30)
@@ -253,7 +208,6 @@ def test_webhook_mode_registers_the_url_and_accepts_only_updates_with_the_secret
         assert genuine.status_code == 200
         [reply] = user.wait_for_bot_messages(count=1, timeout=30)
         assert reply.plain_text.startswith("你好！我是报纸问答机器人。")
-    finally:
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=30)
-    assert code == 0, log.read_text(errors="replace")[-3000:]
+        assert code == 0, (tmp_path / "serve.log").read_text(errors="replace")[-3000:]

@@ -1,5 +1,7 @@
 """The bot, offline: real update JSON through ``Application.process_update`` against a real index.
 
+One file (~460 lines) per feature, as the rest of tests/: every bot behaviour offline.
+
 The recording request (tests/telegram/offline.py) answers like the Bot API and rejects, like
 Telegram, any message whose HTML would not parse; so every message checked here is valid.
 """
@@ -22,9 +24,9 @@ from bot.callbacks import MAX_CALLBACK_BYTES
 from bot.config import BotSettings
 from retrieval.cli import main
 from retrieval.feedback import FeedbackStore
-from retrieval.index import Index
 from retrieval.library import Library
-from tests.telegram.harness import DEFAULT_GROUP, DEFAULT_TOKEN, DEFAULT_USER, User
+from tests.constants import ADMIN, ENGLISH, QUESTION, STRANGER
+from tests.telegram.harness import DEFAULT_GROUP, DEFAULT_TOKEN, DEFAULT_USER
 from tests.telegram.html_rules import assert_valid
 from tests.telegram.offline import (
     Call,
@@ -42,15 +44,10 @@ from tests.telegram.offline import (
     voice_update,
 )
 
-QUESTION = "冠县有多少家绿色建材企业？"
-ADMIN = User(4242, "编辑", "editor")
-STRANGER = User(777, "路人", "stranger")
-ENGLISH = User(1002, "Reader", "reader", language_code="en")
-
 
 @pytest.fixture(scope="module")
 def library(sample_page_index: Path, embedder: Any) -> Iterator[Library]:
-    with Library(Index.open(sample_page_index, embedder=embedder)) as opened:
+    with Library.open(sample_page_index, embedder=embedder) as opened:
         yield opened
 
 
@@ -328,7 +325,7 @@ def test_users_outside_the_allow_list_are_refused_politely(
 def writable_library(source: Path, tmp_path: Path, embedder: Any) -> Library:
     copy = tmp_path / "index"
     shutil.copytree(source, copy)
-    return Library(Index.open(copy, embedder=embedder))
+    return Library.open(copy, embedder=embedder)
 
 
 def test_admin_upload_is_ingested_with_progress_and_summary(

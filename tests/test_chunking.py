@@ -9,8 +9,7 @@ import pytest
 
 from retrieval.articles import Article, ChunkingConfig
 from retrieval.chunks import DEFAULT_CHUNKING, chunk_article, split_sentences
-
-SAMPLE_PAGE = "retrieval/data/liaocheng-daily-page.txt"
+from tests.constants import SAMPLE_PAGE
 
 
 def sentences(text: str) -> list[str]:

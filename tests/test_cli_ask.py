@@ -8,6 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from retrieval.cli import main
+from tests.helpers import assert_rejected
 
 
 def run(*args: str, stdin: str | None = None):
@@ -79,11 +80,10 @@ def test_ask_batch_rejects_a_bad_line_naming_file_and_line(
     batch.write_text('{"id": "a", "question": "小萝卜头牺牲时几岁？"}\n{"id": "b"}\n', "utf-8")
     result = CliRunner().invoke(main, ["ask", "--batch", str(batch), "--index",
                                        str(sample_page_index)])
-    assert result.exit_code == 2
-    assert result.output == (
-        f'error: {batch}:2: no "question" text in this line; each line must be an object '
-        'like {"id": "q1", "question": "…"}\n'
-    )
+    assert_rejected(result, (
+        f'{batch}:2: no "question" text in this line; each line must be an object '
+        'like {"id": "q1", "question": "…"}'
+    ))
 
 
 def test_ask_batch_rejects_invalid_json_before_answering_anything(

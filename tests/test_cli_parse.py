@@ -11,9 +11,9 @@ import click
 from click.testing import CliRunner
 
 from retrieval.cli import main
+from tests.constants import ROOT, SAMPLE_PAGE
+from tests.helpers import assert_rejected
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_PAGE = ROOT / "retrieval" / "data" / "liaocheng-daily-page.txt"
 JSON_KEYS = [
     "id",
     "title",
@@ -89,13 +89,10 @@ def test_format_option_forces_the_reader(tmp_path: Path):
 def test_bad_jsonl_line_is_reported_with_file_and_line(tmp_path: Path):
     path = tmp_path / "a.jsonl"
     path.write_text('{"text": "好。"}\n{"title": "无正文"}\n', encoding="utf-8")
-    result = run(str(path), "--json")
-    assert result.exit_code == 2
-    assert result.stdout == ""
-    assert result.stderr == (
-        f'error: {path}:2: no text: a record needs a "text", "body" or "content" field; '
-        "fix or remove that line - nothing from this file was loaded\n"
-    )
+    assert_rejected(run(str(path), "--json"), (
+        f'{path}:2: no text: a record needs a "text", "body" or "content" field; '
+        "fix or remove that line - nothing from this file was loaded"
+    ))
 
 
 def test_invalid_date_option_is_a_usage_error():
@@ -114,9 +111,8 @@ def test_unknown_format_is_a_usage_error():
 
 
 def test_missing_file_is_an_error_naming_it(tmp_path: Path):
-    result = run(str(tmp_path / "nope.txt"))
-    assert result.exit_code == 2
-    assert result.stderr == f"error: {tmp_path / 'nope.txt'}: no such file or directory\n"
+    assert_rejected(run(str(tmp_path / "nope.txt")),
+                    f"{tmp_path / 'nope.txt'}: no such file or directory")
 
 
 def test_help_describes_every_option():

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from retrieval.answer.question import analyze
 from retrieval.answer.sentences import extract
 from retrieval.articles import Article
 from retrieval.sources.loading import load_articles
+from tests.constants import SAMPLE_PAGE
 
-PAGE = Path(__file__).resolve().parent.parent / "retrieval" / "data" / "liaocheng-daily-page.txt"
+PAGE = SAMPLE_PAGE
 
 
 @pytest.fixture(scope="module")

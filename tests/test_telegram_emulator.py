@@ -1,5 +1,8 @@
 """python-telegram-bot 22 against the Telegram emulator (tests/telegram) and the offline harness.
 
+One file (~600 lines): the emulator's and the offline harness's contract with PTB, each
+behaviour checked both ways.
+
 One tiny real PTB Application (``build_demo_app``) exercises what the newsqa bot will need: /start
 with an HTML reply and inline keyboard, command registration, chat actions, button presses that
 edit the message, inline queries, document download and upload, group mentions, edited messages.
@@ -55,7 +58,6 @@ from tests.telegram.harness import (
     RunningBot,
     TelegramEmulator,
     User,
-    bot_process,
     running_application,
 )
 from tests.telegram.html_rules import TelegramHTMLError, parse
@@ -73,6 +75,7 @@ from tests.telegram.offline import (
     sticker_update,
     voice_update,
 )
+from tests.telegram.processes import bot_process
 
 ARTICLES = {"1": ("聊城日报 头版", "东昌湖畔春意浓"), "2": ("聊城日报 二版", "运河文化节开幕")}
 

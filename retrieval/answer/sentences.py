@@ -1,5 +1,8 @@
 """Pick the sentences of an article that answer a question and the span inside them to highlight.
 
+One module (~400 lines): the features, the fitted weights and the highlight rules are fitted
+and read together (bench/fit_sentences.py pastes its weights here).
+
 Everything returned is an offset into ``Article.text``: the caller slices the article to show
 it, so a quotation can never differ from what the paper printed.
 

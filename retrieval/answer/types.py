@@ -8,7 +8,7 @@ the paper printed. Renderers decide on bold, colour or HTML from the spans.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from ..articles import Article
 
@@ -28,13 +28,16 @@ class Span:
         return text[self.start: self.end]
 
 
+SegmentRole = Literal["context", "quote", "highlight", "gap"]
+
+
 @dataclass(frozen=True, slots=True)
 class Segment:
     """A piece of a citation's excerpt; ``role`` is "context", "quote" or "highlight" (or
     "gap" for the omission mark that ``Citation.pieces`` puts between non-adjacent pieces)."""
 
     text: str
-    role: str
+    role: SegmentRole
     start: int  # offset into Article.text
 
 

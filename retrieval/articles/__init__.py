@@ -1,5 +1,12 @@
 """Stage 2, articles: the records every source turns into, and the chunks cut from them."""
 
-from .records import Article, Chunk, ChunkingConfig, derive_article_id
+from .records import ARTICLE_KINDS, Article, ArticleKind, Chunk, ChunkingConfig, derive_article_id
 
-__all__ = ["Article", "Chunk", "ChunkingConfig", "derive_article_id"]
+__all__ = [
+    "ARTICLE_KINDS",
+    "Article",
+    "ArticleKind",
+    "Chunk",
+    "ChunkingConfig",
+    "derive_article_id",
+]

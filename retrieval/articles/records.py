@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
+
+# What an article is: a story, or a captioned news photo (a photo caption with its credit).
+ArticleKind = Literal["article", "photo"]
+ARTICLE_KINDS: tuple[ArticleKind, ...] = ("article", "photo")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +29,7 @@ class Article:
     source: str | None = None  # paper name, e.g. 聊城日报
     page: str | None = None
     url: str | None = None
-    kind: str = "article"  # "article" or "photo" (a captioned news photo)
+    kind: ArticleKind = "article"
 
     @property
     def text(self) -> str:
@@ -48,7 +52,7 @@ class Article:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Article:
-        fields = {k: data.get(k) for k in cls.__slots__ if k in data}  # type: ignore[attr-defined]
+        fields: dict[str, Any] = {k: data.get(k) for k in cls.__slots__ if k in data}
         fields["authors"] = tuple(data.get("authors") or ())
         fields["paragraphs"] = tuple(data.get("paragraphs") or ())
         return cls(**fields)

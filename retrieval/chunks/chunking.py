@@ -67,7 +67,9 @@ def split_sentences(
                 cuts.extend(m.end() for m in _ENDS.finditer(text, start, end))
             # A quotation that itself ends a sentence (“……。”) ends one here too.
             if text[end - 2] in _TERMINATORS and text[start] != "《":
-                cuts.append(_TRAILING_CLOSERS.match(text, end).end())
+                closers = _TRAILING_CLOSERS.match(text, end)
+                assert closers is not None  # the pattern matches the empty string
+                cuts.append(closers.end())
         else:
             cuts.append(match.end() if group == 2 else match.start(3))
     cuts.append(len(text))

@@ -15,7 +15,7 @@ from ..errors import NewsqaError
 class _Main(click.Group):
     """Turns NewsqaError into a one-line message and its exit code instead of a traceback."""
 
-    def invoke(self, ctx: click.Context):  # type: ignore[override]
+    def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except NewsqaError as exc:

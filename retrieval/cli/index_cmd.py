@@ -15,7 +15,8 @@ from . import main
 
 if TYPE_CHECKING:
     from ..articles import Article
-    from ..index import Index, IngestProgress
+    from ..index import IngestProgress
+    from ..library import Library
 
 INDEX_HELP = (
     "Index directory. Default: $NEWSQA_INDEX, else the per-user data directory "
@@ -26,10 +27,10 @@ index_option = click.option(
 )
 
 
-def _open(index_dir: Path | None, **kwargs: Any) -> Index:
-    from ..index import Index
+def _open(index_dir: Path | None) -> Library:
+    from ..library import Library
 
-    return Index.open(index_dir, **kwargs)
+    return Library.open(index_dir)
 
 
 @dataclass
@@ -126,13 +127,15 @@ def ingest(
             f"{len(inputs.rejected)} of {len(inputs.rejected) + inputs.files} input files "
             "rejected, nothing was ingested; fix them or pass --skip-bad to ingest the rest"
         )
-    with _open(index_dir, model=model, create=True, user_dict=user_dict) as index:
+    from ..library import Library
+
+    with Library.create(index_dir, model=model, user_dict=user_dict) as library:
         progress = _Progress(len(inputs.articles), quiet)
         try:
-            report = index.upsert(inputs.articles, batch_size=batch_size, progress=progress)
+            report = library.ingest(inputs.articles, batch_size=batch_size, progress=progress)
         finally:
             progress.close()
-        where = index.path
+        where = library.path
     rate = report.chunks_added / report.seconds if report.seconds > 0 else 0.0
     click.echo(
         f"{where}: {len(report.added)} added, {len(report.replaced)} replaced, "
@@ -151,15 +154,15 @@ def delete(article_ids: tuple[str, ...], index_dir: Path | None) -> None:
 
     If any id is unknown nothing is deleted.
     """
-    with _open(index_dir) as index:
-        unknown = [a for a in dict.fromkeys(article_ids) if index.article(a) is None]
+    with _open(index_dir) as library:
+        unknown = [a for a in dict.fromkeys(article_ids) if library.article(a) is None]
         if unknown:
             raise InputError(
-                f"not in index {index.path}: {', '.join(unknown)}; nothing was deleted "
+                f"not in index {library.path}: {', '.join(unknown)}; nothing was deleted "
                 "(see `newsqa list` for ids)"
             )
-        deleted = index.delete(article_ids)
-        click.echo(f"{index.path}: deleted {deleted} articles")
+        deleted = library.delete(article_ids)
+        click.echo(f"{library.path}: deleted {deleted} articles")
 
 
 @main.command(name="list")
@@ -170,8 +173,8 @@ def delete(article_ids: tuple[str, ...], index_dir: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def list_articles(index_dir: Path | None, limit: int, oldest_first: bool, as_json: bool) -> None:
     """List articles: id, date, paper and headline."""
-    with _open(index_dir) as index:
-        for article in index.articles(newest_first=not oldest_first, limit=limit):
+    with _open(index_dir) as library:
+        for article in library.articles(newest_first=not oldest_first, limit=limit):
             if as_json:
                 row = {"id": article.id, "date": article.date, "source": article.source,
                        "title": article.title, "authors": list(article.authors)}
@@ -188,8 +191,8 @@ def list_articles(index_dir: Path | None, limit: int, oldest_first: bool, as_jso
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
 def stats(index_dir: Path | None, as_json: bool) -> None:
     """Size, date range, papers and model of the index."""
-    with _open(index_dir) as index:
-        s = index.stats()
+    with _open(index_dir) as library:
+        s = library.about()
     if as_json:
         click.echo(json.dumps(s.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -216,9 +219,9 @@ class UnhealthyIndex(NewsqaError):
 @index_option
 def check(index_dir: Path | None) -> None:
     """Verify the index: manifest, SQLite, full-text and vector stores agree."""
-    with _open(index_dir) as index:
-        problems = index.check()
-        s = index.stats()
+    with _open(index_dir) as library:
+        problems = library.check()
+        s = library.about()
     for problem in problems:
         click.echo(f"problem: {problem}")
     if problems:

@@ -71,8 +71,7 @@ def serve(index_dir: Path | None, config: Path | None, feedback_path: Path | Non
     # Open the archive and load the model before taking updates, so the first user does not
     # wait for it (and a broken index fails here, with a message, not in a handler).
     library = Library.open(settings.index_dir)
-    library.about()
-    library.index.embedder.embed_queries(["预热"])
+    library.warm_up()
     with library, FeedbackStore.open(settings.feedback_path) as feedback:
         run(settings, library, feedback, webhook=webhook)
 

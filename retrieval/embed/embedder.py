@@ -198,6 +198,7 @@ def load_embedder(model: str | None = None, *, backend: str | None = None) -> Em
 
 def _load(resolved: ResolvedModel, backend: str) -> Embedder:
     _configure_threads()
+    path: Path | None  # None: a hub model loaded without a local snapshot
     if resolved.kind == "default":
         path = offline_model.ensure_default_model()
         revision = offline_model.default_model_revision(path)

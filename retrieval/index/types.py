@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+HitKind = Literal["dense", "lexical"]  # which retriever found a hit
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +17,7 @@ class Hit:
     article_id: str
     score: float
     rank: int  # 1-based within its result list
-    kind: str  # "dense" or "lexical"
+    kind: HitKind
 
 
 @dataclass(slots=True)
@@ -77,4 +79,4 @@ class IndexStats:
     generation: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+        return {name: getattr(self, name) for name in self.__slots__}

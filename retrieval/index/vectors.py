@@ -62,6 +62,7 @@ class VectorIndex:
         self._dead_selector: Any = None
 
     def _empty(self, kind: str) -> faiss.IndexIDMap2:
+        inner: Any
         if kind == "hnsw":
             inner = faiss.IndexHNSWFlat(
                 self.dimension, self.config.hnsw_m, faiss.METRIC_INNER_PRODUCT
@@ -158,11 +159,14 @@ class VectorIndex:
                 allowed = np.setdiff1d(allowed, self._dead)
             selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
         if self.kind == "hnsw":
-            params: Any = faiss.SearchParametersHNSW(efSearch=max(self.config.ef_search, k))
+            # faiss's generated type hints lack the search-parameter classes' keywords.
+            params: Any = faiss.SearchParametersHNSW(  # type: ignore[attr-defined]
+                efSearch=max(self.config.ef_search, k))
             if selector is not None:
                 params.sel = selector
         else:
-            params = faiss.SearchParameters(sel=selector) if selector is not None else None
+            params = (faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
+                      if selector is not None else None)
         if self.ntotal == 0 or k <= 0:
             return (
                 np.zeros((len(queries), max(k, 0)), dtype=np.float32),
@@ -179,7 +183,8 @@ class VectorIndex:
     # -- persistence -------------------------------------------------------------------------
 
     def save(self, directory: Path) -> None:
-        payload = faiss.serialize_index(self.index)  # uint8 numpy array
+        # A uint8 numpy array: a buffer, though numpy's hints say so only from Python 3.12.
+        payload: Any = faiss.serialize_index(self.index)
         header = _HEADER.pack(_MAGIC, self.generation, payload.nbytes, zlib.crc32(payload))
 
         def write(fd: int) -> None:
@@ -202,7 +207,7 @@ class VectorIndex:
                 if len(head) != _HEADER.size:
                     return None
                 magic, generation, length, crc = _HEADER.unpack(head)
-                payload = np.fromfile(f, dtype=np.uint8)
+                payload: Any = np.fromfile(f, dtype=np.uint8)  # a buffer (see save)
         except OSError:
             return None
         if magic != _MAGIC or payload.nbytes != length or zlib.crc32(payload) != crc:
@@ -212,7 +217,7 @@ class VectorIndex:
             index = faiss.deserialize_index(payload)
         if index is None or index.d != dimension or not isinstance(index, faiss.IndexIDMap2):
             return None
-        inner = faiss.downcast_index(index.index)
+        inner: Any = faiss.downcast_index(index.index)
         kind = "hnsw" if isinstance(inner, faiss.IndexHNSW) else "flat"
         loaded = cls(dimension, config, kind=kind)
         loaded.index, loaded._inner = index, inner

@@ -97,7 +97,7 @@ def batches(features: list[Feature], batch_size: int, seed: int) -> list[list[in
     order = list(range(len(features)))
     rng.shuffle(order)
     pool = batch_size * 50
-    out = []
+    out: list[list[int]] = []
     for i in range(0, len(order), pool):
         chunk = sorted(order[i : i + pool], key=lambda k: len(features[k].input_ids))
         out.extend(chunk[j : j + batch_size] for j in range(0, len(chunk), batch_size))

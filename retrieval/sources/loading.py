@@ -1,5 +1,8 @@
 """Load articles from files: page text, one-article .txt/.md, JSON Lines, HTML, or directories.
 
+One module (~510 lines): the readers share the file-level rules (defaults, dates, ids, the
+bad-input policy); page text itself is parsed in ``page``/``page_lines``.
+
 Every loader returns finished ``Article`` records (ids, dates, source filled in) or raises
 ``InputError`` naming the file (and line) before anything is returned, so a caller that
 indexes the result never indexes half a file. Formats and the bad-input policy are
@@ -16,12 +19,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..articles import Article, derive_article_id
 from ..errors import InputError
 from .bylines import match_dateline, parse_byline
 from .encoding import read_text
+
+if TYPE_CHECKING:
+    from trafilatura.settings import Document
 
 log = logging.getLogger(__name__)
 
@@ -432,7 +438,8 @@ def _load_html(text: str, path: Path, defaults: _Defaults) -> list[Article]:
 
     config = use_config()
     config.set("DEFAULT", "MIN_EXTRACTED_SIZE", _MIN_EXTRACTED_CHARS)
-    doc = trafilatura.bare_extraction(
+    # A Document (a dict only with as_dict=True, which is not asked for).
+    doc: Document | None = trafilatura.bare_extraction(  # type: ignore[assignment]
         text, with_metadata=True, include_comments=False, include_tables=False, config=config
     )
     body = (doc.text or "") if doc is not None else ""

@@ -1,5 +1,8 @@
 """Split the extracted text of a printed newspaper page into articles.
 
+One module (~450 lines) with ``page_lines``: stories, captions and paragraphs are decided on
+the same units and thresholds; line classification lives apart in ``page_lines``.
+
 The text is what a PDF/OCR tool gives for a typeset page: lines cut at the column width,
 blank lines at column breaks as well as between paragraphs, layout spaces, and the page's
 stories one after another with their headlines either before or after the body. The
@@ -22,8 +25,9 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
+from typing import Literal
 
-from ..articles import Article, derive_article_id
+from ..articles import Article, ArticleKind, derive_article_id
 from .bylines import Byline, match_dateline, parse_byline, starts_with_dateline
 from .layout import (
     SPACES,
@@ -51,12 +55,39 @@ from .page_lines import (
 
 __all__ = ["clean_layout_spacing", "looks_like_page", "parse_page"]
 
-_MIN_IDEOGRAPHS = 10  # below this a "page" has nothing an article could be made of
+# -- thresholds (cells: display width, a Chinese character is 2), with the commit that set
+# them (git log -S); tuned on the sample page's answer key and bench/page_parser.py seeds 2-9.
+
+_MIN_IDEOGRAPHS = 10  # below this a "page" has nothing an article could be made of (336d779)
+# A story without headline or credit needs this many ideographs to be kept (336d779).
+_MIN_STORY_IDEOGRAPHS = 20
+# Captions are short: a text this long or shorter, closed by a run-in credit, or a story
+# without headline this short, is a photo caption (docs/page-format.md rule 7; 336d779).
+_MAX_CAPTION_CHARS = 300
+# A sentence end on a line this much shorter than the column ends its paragraph (rule 8;
+# 336d779): a full line is at most a cell or two short.
+_LAST_LINE_SHORT = 3
+# Of two head lines without a blank, a first line at least this much shorter than the second
+# is a kicker; a headline broken over two lines fills its first line (rule 3; 44405f6).
+_KICKER_SHORTER = 4
+# looks_like_page (336d779): at least this many lines with ideographs; a column no wider
+# than _PAGE_MAX_COLUMN cells; lines "near the column" within max(_NEAR_COLUMN_CELLS,
+# _NEAR_COLUMN_SHARE × column) of it; a page has at least _PAGE_MIN_SHARE of its lines near
+# the column and the same share cut mid-sentence; evidence adds up to _PAGE_SCORE.
+_PAGE_MIN_LINES = 6
+_PAGE_MAX_COLUMN = 70
+_NEAR_COLUMN_CELLS = 4
+_NEAR_COLUMN_SHARE = 0.15
+_PAGE_MIN_SHARE = 0.5
+_PAGE_SCORE = 3.0
+
+
+_UnitKind = Literal["text", "box", "head"]  # body text, a byline box, a headline block
 
 
 @dataclass(slots=True)
 class _Unit:
-    kind: str  # text | box | head
+    kind: _UnitKind
     lines: list[Line] = field(default_factory=list)
     byline: Byline | None = None
 
@@ -88,7 +119,7 @@ def _units(lines: list[Line]) -> list[_Unit]:
             else:
                 units.append(_Unit("box", [line], line.byline))
             continue
-        kind = "head" if line.kind in ("head", "subtitle") else "text"
+        kind: _UnitKind = "head" if line.kind in ("head", "subtitle") else "text"
         new_unit = (
             not units
             or units[-1].kind != kind
@@ -154,7 +185,7 @@ def _caption_at(items: list[_Unit | list[_Unit]], k: int) -> bool:
     # Only a caption-sized text: on a headline-first page a caption's run-in credit may
     # close a story's body unit.
     text = "".join(line.text for line in item.lines)
-    return len(text) <= 300 and run_in_credit(text)
+    return len(text) <= _MAX_CAPTION_CHARS and run_in_credit(text)
 
 
 def _photo_box(item: _Unit | list[_Unit]) -> bool:
@@ -254,7 +285,7 @@ def _split_caption(story: _Story, trailing_boxes_are_credits: bool = False) -> l
     after it on a page that prints bylines above bodies. The caption is taken to be the
     last paragraph, the usual length of a caption.
     """
-    credits = [(byline, after) for byline, after in story.boxes
+    credits: list[tuple[Byline, bool]] = [(byline, after) for byline, after in story.boxes
                if after and (byline.photo or trailing_boxes_are_credits)]
     if not story.head or not credits:
         return [story]
@@ -284,7 +315,7 @@ def _paragraphs(lines: list[Line]) -> list[list[Line]]:
         if not new:
             prev = lines[i - 1]
             if closes(prev.text):
-                short = effective_width(lines, i - 1) <= column - 3
+                short = effective_width(lines, i - 1) <= column - _LAST_LINE_SHORT
                 new = short or line.blank_before
         if new and i > 0 and credit_line(line.text):
             new = False  # "（钟平 摄）" wrapped onto a line of its own closes the caption
@@ -302,8 +333,8 @@ def _headline_text(units: list[_Unit]) -> tuple[str | None, str | None, str | No
     for unit in units:
         head_lines = [line.text for line in unit.lines if line.kind == "head"]
         sub_lines = [line.text for line in unit.lines if line.kind == "subtitle"]
-        if len(head_lines) == 2 and display_width(head_lines[0]) + 4 <= display_width(
-                head_lines[1]):
+        if len(head_lines) == 2 and display_width(head_lines[0]) + _KICKER_SHORTER <= \
+                display_width(head_lines[1]):
             # A shorter line directly above the headline is a kicker; a headline broken
             # over two lines fills its first line.
             titles.append(clean_layout_spacing(head_lines[0], keep_phrase_gaps=True))
@@ -344,9 +375,9 @@ def _article(story: _Story, *, source: str | None, date: str | None,
     paragraphs = [p for p in (join_lines(lines) for lines in raw_paragraphs) if p]
     credit = PHOTO_CREDIT_RE.search(paragraphs[-1]) if paragraphs else None
     if credit is not None:
-        byline = parse_byline(credit.group("credit"), require_role=False)
-        if byline is not None:
-            authors.extend(byline.authors)
+        credited = parse_byline(credit.group("credit"), require_role=False)
+        if credited is not None:
+            authors.extend(credited.authors)
             photo = True
             last = paragraphs[-1][: credit.start()].strip(SPACES)
             paragraphs = paragraphs[:-1] + ([last] if last else [])
@@ -354,10 +385,13 @@ def _article(story: _Story, *, source: str | None, date: str | None,
         return None
     kicker, title, subtitle = _headline_text(story.head) if story.head else (None, None, None)
     body = "\n".join(paragraphs)
-    if title is None and not authors and sum(1 for ch in body if is_ideograph(ch)) < 20:
+    if title is None and not authors and \
+            sum(1 for ch in body if is_ideograph(ch)) < _MIN_STORY_IDEOGRAPHS:
         return None
     trailing_box = any(after for _, after in story.boxes)
-    kind = "photo" if title is None and (photo or trailing_box or len(body) <= 300) else "article"
+    short = len(body) <= _MAX_CAPTION_CHARS
+    kind: ArticleKind = "photo" if title is None and (photo or trailing_box or short) \
+        else "article"
     return Article(
         id=derive_article_id(source=source, date=date, title=title, body=body, page=page),
         title=title,
@@ -401,17 +435,18 @@ def looks_like_page(text: str) -> bool:
     sentence punctuation. Byline boxes and datelines add evidence.
     """
     lines = [line for line in read_lines(text) if sum(is_ideograph(ch) for ch in line.text) >= 2]
-    if len(lines) < 6:
+    if len(lines) < _PAGE_MIN_LINES:
         return False
     widths = [line.width for line in lines]
     column = statistics.median(widths)
-    near_column = sum(1 for w in widths if abs(w - column) <= max(4, column * 0.15)) / len(lines)
+    near = max(_NEAR_COLUMN_CELLS, column * _NEAR_COLUMN_SHARE)
+    near_column = sum(1 for w in widths if abs(w - column) <= near) / len(lines)
     open_ended = sum(1 for line in lines if not ends_sentence(line.text)) / len(lines)
     markers = sum(1 for line in lines
                   if parse_byline(line.text) is not None or starts_with_dateline(line.text))
     score = 0.0
-    score += 1.0 if column <= 70 else 0.0
-    score += 1.0 if near_column >= 0.5 else 0.0
-    score += 1.0 if open_ended >= 0.5 else 0.0
+    score += 1.0 if column <= _PAGE_MAX_COLUMN else 0.0
+    score += 1.0 if near_column >= _PAGE_MIN_SHARE else 0.0
+    score += 1.0 if open_ended >= _PAGE_MIN_SHARE else 0.0
     score += 0.5 if markers else 0.0
-    return score >= 3.0
+    return score >= _PAGE_SCORE

@@ -1,5 +1,8 @@
 """Line classification for page text: widths, the column, byline boxes, headlines.
 
+One module (~490 lines): the headline rules weigh each other (a run is judged against the
+same column measures), so they read best side by side with their named thresholds.
+
 Every line of a page is read with its display width (the column fill) and classified:
 running heads/feet (furniture), byline boxes, subtitles, accepted headline runs and body
 text. Whether a short run of lines is a headline is decided from its context: what
@@ -14,6 +17,7 @@ import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from .bylines import Byline, parse_byline, starts_with_dateline
 from .layout import SPACES, display_width, ends_sentence, is_ideograph
@@ -46,8 +50,53 @@ _FURNITURE_LEFTOVER_MAX = 8  # a paper or section name beside the date/page/edit
 PHOTO_CREDIT_RE = re.compile(
     f"[{SPACES}]*[（(](?P<credit>[^（()）]{{2,40}}?(?:摄|摄影|文/图|文／图))[）)]$"
 )
+
+# -- thresholds, in display cells (a Chinese character is 2) unless said otherwise ----------
+# Where each was set: the commit that introduced it (git log -S), tuned on the sample page's
+# answer key and bench/page_parser.py seeds 2-9 (docs/page-format.md, "Measuring").
+
+# A headline candidate is at most this many lines and characters (docs/page-format.md rule 2;
+# 336d779, the first parser, from the sample page's longest headline with room to spare).
 _MAX_HEADLINE_LINES = 3
 _MAX_HEADLINE_CHARS = 48
+# A running head/foot is at most this many characters long (336d779/e9e4530).
+_MAX_FURNITURE_CHARS = 60
+# Leading spaces this wide mark a line that kept its paragraph indent (336d779).
+_INDENT_CELLS = 2
+# Justification spaces inside a line count at most this many cells towards its fill: a
+# letter-spaced line is a full line, not a double-width one (a532f3d).
+_MAX_JUSTIFICATION_CELLS = 2
+# The column is this percentile of the fill of lines cut mid-sentence (336d779): most lines
+# are full, first and last lines of paragraphs are shorter.
+_COLUMN_PERCENTILE = 0.75
+# Running lines read on one side of a line to measure the column around it (336d779).
+_LOCAL_SPAN = 6
+# A paragraph's first line is two cells short of the column (the lost indent), plus one cell
+# of slack: the sample page sets some first lines a character short (336d779; rule 8).
+FIRST_LINE_SHORT = 3
+# A line this much shorter than the column clearly ends a paragraph, or is too short to be a
+# first line (2fc24dd; _paragraphs_run_together and _accept_headline).
+PARAGRAPH_END_SHORT = 6
+# "Clearly too short to open the next paragraph": the next line's first word would have
+# fitted under a first line's indent with a character of slack (3aa3050).
+CLEARLY_SHORT = 6
+# A run as short as this below the column, with nothing else to go by, stands apart as a
+# headline (e9e4530; at the page's end and between paragraphs).
+HEADLINE_SHORT = 5
+# A line may exceed the column by this much in running text (quotes, commas); wider, it was
+# set across columns as headlines are (336d779; lines ending in a hanging mark: 04cd213).
+COLUMN_OVERRUN = 2
+# Lines this close to the column fill it (several of them are running text, 2fc24dd).
+FULL_LINE_SLACK = 2
+# "Paragraphs run together" needs this many paragraph ends, at most this share of them
+# followed by a blank line (3aa3050).
+_MIN_PARAGRAPH_ENDS = 4
+_MAX_BLANK_AFTER_END_SHARE = 0.4
+
+
+# What a line of page text is: body text, a byline box, a "——" subtitle, part of an accepted
+# headline run, or a running head/foot (furniture).
+LineKind = Literal["text", "box", "subtitle", "head", "furniture"]
 
 
 @dataclass(slots=True)
@@ -57,7 +106,7 @@ class Line:
     blank_before: bool
     indented: bool  # leading spaces: an extraction that kept the paragraph indent
     width: int  # display width as printed, spaces included (the column fill)
-    kind: str = "text"  # text | box | subtitle | head | furniture
+    kind: LineKind = "text"
     byline: Byline | None = None
     blank_after: bool = False
 
@@ -80,7 +129,7 @@ def read_lines(text: str) -> list[Line]:
         stripped = raw.lstrip(SPACES)
         lines.append(Line(
             number=number, raw=raw, blank_before=blank,
-            indented=display_width(raw[: len(raw) - len(stripped)]) >= 2,
+            indented=display_width(raw[: len(raw) - len(stripped)]) >= _INDENT_CELLS,
             width=_fill_width(raw),
         ))
         blank = False
@@ -122,7 +171,7 @@ def _fill_width(raw: str) -> int:
     indent = display_width(raw[: len(raw) - len(raw.lstrip(SPACES))])
     word_spaces = len(_WORD_SPACE.findall(stripped))
     gaps = len(re.findall(f"[{SPACES}]+", stripped)) - word_spaces
-    return indent + _ink_width(stripped) + word_spaces + min(gaps, 2)
+    return indent + _ink_width(stripped) + word_spaces + min(gaps, _MAX_JUSTIFICATION_CELLS)
 
 
 _WORD_SPACE = re.compile(f"(?<=[!-~])[{SPACES}](?=[!-~])")
@@ -143,15 +192,17 @@ def column_width(widths: Iterable[int]) -> float:
     values = sorted(widths)
     if not values:
         return 0.0
-    return float(values[min(len(values) - 1, int(len(values) * 0.75))])
+    return float(values[min(len(values) - 1, int(len(values) * _COLUMN_PERCENTILE))])
 
 
-def _local_column(lines: list[Line], index: int, *, direction: int, span: int = 6) -> float:
+def _local_column(lines: list[Line], index: int, *, direction: int,
+                  span: int = _LOCAL_SPAN) -> float:
     """Column width around ``lines[index]``, looking at up to ``span`` body lines one way."""
     return column_width(_local_widths(lines, index, direction=direction, span=span))
 
 
-def _local_widths(lines: list[Line], index: int, *, direction: int, span: int = 6) -> list[int]:
+def _local_widths(lines: list[Line], index: int, *, direction: int,
+                  span: int = _LOCAL_SPAN) -> list[int]:
     """Fill of up to ``span`` running lines cut mid-sentence from ``lines[index]`` one way."""
     widths: list[int] = []
     i = index
@@ -184,7 +235,7 @@ def _is_furniture(text: str) -> bool:
     """A running head/foot: dates, weekdays, editors and page numbers, and little else."""
     if _FURNITURE_RE.search(text):
         return True
-    if ends_sentence(text) or _NOT_IN_HEADLINE.search(text) or len(text) > 60:
+    if ends_sentence(text) or _NOT_IN_HEADLINE.search(text) or len(text) > _MAX_FURNITURE_CHARS:
         return False
     strong = False
     leftover: list[str] = []
@@ -258,7 +309,7 @@ def _starts_paragraph(lines: list[Line], i: int, fallback: float = 0.0) -> bool:
     carried = effective_width(lines, i)
     if carried > line.width:
         return carried <= column
-    return line.width <= column - 3
+    return line.width <= column - FIRST_LINE_SHORT
 
 
 def find_headlines(lines: list[Line]) -> None:
@@ -297,8 +348,8 @@ def _paragraphs_run_together(lines: list[Line]) -> bool:
                            if line.kind == "text" and not ends_sentence(line.text))
     ends = [nxt.blank_before for line, nxt in itertools.pairwise(lines)
             if line.kind == nxt.kind == "text" and ends_sentence(line.text)
-            and line.width <= column - 6 and not nxt.blank_after]
-    return len(ends) >= 4 and sum(ends) <= len(ends) * 0.4
+            and line.width <= column - PARAGRAPH_END_SHORT and not nxt.blank_after]
+    return len(ends) >= _MIN_PARAGRAPH_ENDS and sum(ends) <= len(ends) * _MAX_BLANK_AFTER_END_SHARE
 
 
 def _opening(lines: list[Line], i: int) -> str:
@@ -317,13 +368,14 @@ def _balanced(text: str) -> bool:
 
 
 def _accept_headline(lines: list[Line], start: int, stop: int, *, tight: bool = False) -> bool:
+    """Is the candidate run ``lines[start:stop]`` a headline? Judged by what follows it."""
     run = lines[start:stop]
     text = "".join(line.text for line in run)
     if sum(1 for ch in text if is_ideograph(ch)) < 2 or not _balanced(text):
         return False
     if stop >= len(lines):
         column = _local_column(lines, start - 1, direction=-1)
-        short = column == 0 or all(line.width <= column - 5 for line in run)
+        short = column == 0 or all(line.width <= column - HEADLINE_SHORT for line in run)
         return (short or not _CLAUSE_MARKS.search(text)) and len(run) <= 2 and start > 0
     nxt = lines[stop]
     if nxt.kind in ("box", "subtitle") or starts_with_dateline(_opening(lines, stop)):
@@ -340,7 +392,8 @@ def _accept_headline(lines: list[Line], start: int, stop: int, *, tight: bool = 
     # there on purpose and what follows is not its continuation. Measured on that
     # paragraph's column: a caption beside a story is often set narrower.
     after = _local_column(lines, stop, direction=1) or column
-    clearly_short = after > 0 and run[-1].width + _first_word_width(nxt.text) <= after - 6
+    clearly_short = after > 0 and \
+        run[-1].width + _first_word_width(nxt.text) <= after - CLEARLY_SHORT
     if ends_sentence(text) and not (re.search("[！？!?]$", text) and nxt.blank_before and (
             clearly_short or _starts_paragraph(lines, stop, column))):
         return False  # "…焕发新活力！" set apart from a new paragraph is still a headline
@@ -350,20 +403,34 @@ def _accept_headline(lines: list[Line], start: int, stop: int, *, tight: bool = 
         return False  # an indented first line followed by its unindented continuation
     if column == 0:
         return not _CLAUSE_MARKS.search(text)
+    return _headline_by_widths(lines, start, stop, column, clearly_short=clearly_short,
+                               tight=tight)
+
+
+def _headline_by_widths(lines: list[Line], start: int, stop: int, column: float, *,
+                        clearly_short: bool, tight: bool) -> bool:
+    """The rest of ``_accept_headline``: a run followed by plain text, judged by line widths
+    against the ``column`` around it (``clearly_short``: too short to open the next line's
+    paragraph)."""
+    run = lines[start:stop]
+    text = "".join(line.text for line in run)
+    nxt = lines[stop]
     if any(_word_across(a.text, b.text) for a, b in itertools.pairwise(run)):
         return False  # "…分" / "裂能…": a headline is broken between words, not inside one
-    if any(line.width > column + 2 and not _WORD_SPACE.search(line.text) for line in run) or (
-            not _CLAUSE_MARKS.search(text) and any(
-                _ink(line) > column + (2 if line.text[-1] in _HANGING else 0) for line in run)):
+    if any(line.width > column + COLUMN_OVERRUN and not _WORD_SPACE.search(line.text)
+           for line in run) or (not _CLAUSE_MARKS.search(text) and any(
+                _ink(line) > column + (COLUMN_OVERRUN if line.text[-1] in _HANGING else 0)
+                for line in run)):
         # Wider than the column, and not by a hanging mark: set across columns, as
         # headlines are. Running text with quotes and commas can exceed it a little, and
         # a line of Latin words is hard to measure.
         return True
-    if all(line.width >= column - 2 for line in run) and len(run) > 1:
+    if all(line.width >= column - FULL_LINE_SLACK for line in run) and len(run) > 1:
         return False  # several lines filling the column are running text
     before = lines[start - 1] if start > 0 else None
     if before is not None and before.kind == "text" \
-            and effective_width(lines, start - 1) <= column - 6 and run[0].width >= column:
+            and effective_width(lines, start - 1) <= column - PARAGRAPH_END_SHORT \
+            and run[0].width >= column:
         # The paragraph above ended on a line shorter than a first line, so the next body
         # line would be a first line, two characters short; a line filling the column is
         # not one.
@@ -378,13 +445,13 @@ def _accept_headline(lines: list[Line], start: int, stop: int, *, tight: bool = 
     if nxt.indented:
         return True  # the next paragraph opens there, and the run is not part of it
     last = effective_width(lines, stop - 1)
-    if last >= column - 5 and ends_sentence(nxt.text):
+    if last >= column - HEADLINE_SHORT and ends_sentence(nxt.text):
         # A full line (or a first line) followed by the short rest of its sentence
         # ("…相似头骨" / blank / "相比，…较大。") is running text cut at a column break.
         return False
     if not (nxt.blank_before or run[0].blank_before):
         # Nothing sets it apart: only a clearly short line without clause marks.
-        return last < column - 5 and not _CLAUSE_MARKS.search(text)
+        return last < column - HEADLINE_SHORT and not _CLAUSE_MARKS.search(text)
     return True
 
 

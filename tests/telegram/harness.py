@@ -1,10 +1,13 @@
 """Drive a Telegram bot end to end against the local Bot API emulator (tests/telegram/emulator).
 
+One module (~660 lines): the emulator, its user-side client and the message types change
+together with ``emulator/compat.js``; bot processes live in ``processes.py``.
+
 The emulator is telegram-test-api 4.2.1 plus ``compat.js``; it runs as ``node server.js --port 0``
 bound to 127.0.0.1. The test plays the user through :class:`EmulatorClient`; the bot under test is
 either a python-telegram-bot ``Application`` run in a thread (:func:`running_application`) or a
-real process (:func:`bot_process`, e.g. ``newsqa serve``). Every wait is a server-side long poll
-with a deadline, never a sleep.
+real process (``tests/telegram/processes.py``: ``bot_process``, ``newsqa_serve``). Every wait is
+a server-side long poll with a deadline, never a sleep.
 
     with TelegramEmulator() as emulator:
         app = emulator.application_builder().build()
@@ -603,7 +606,7 @@ class RunningBot:
 
 @contextlib.contextmanager
 def running_application(application: Application[Any, Any, Any, Any, Any, Any], *,
-                        poll_timeout: float = 10.0, startup_timeout: float = 10.0,
+                        poll_timeout: int = 10, startup_timeout: float = 10.0,
                         raise_handler_errors: bool = True) -> Iterator[RunningBot]:
     """Run ``application`` with ``updater.start_polling`` (as run_polling does) in a thread.
 
@@ -658,51 +661,3 @@ def running_application(application: Application[Any, Any, Any, Any, Any, Any], 
             raise EmulatorError(f"application crashed: {failure[0]!r}") from failure[0]
     if raise_handler_errors and running.errors:
         raise AssertionError(f"bot handlers raised: {running.errors!r}") from running.errors[0]
-
-
-@contextlib.contextmanager
-def bot_process(command: Sequence[str], emulator: TelegramEmulator, *,
-                token: str = DEFAULT_TOKEN, env: Mapping[str, str] | None = None,
-                cwd: str | os.PathLike[str] | None = None,
-                ready_timeout: float = 60.0) -> Iterator[subprocess.Popen[bytes]]:
-    """Run a real bot process (e.g. ``["newsqa", "serve"]``) against ``emulator``.
-
-    The process gets TELEGRAM_API_BASE_URL, TELEGRAM_FILE_BASE_URL and TELEGRAM_BOT_TOKEN; the
-    block starts once it has called getUpdates. On exit it gets SIGTERM (then SIGKILL after 10 s).
-    Its output (stdout and stderr) is attached to any failure.
-    """
-    name = " ".join(command)
-    full_env = {**os.environ, **emulator.bot_env(token), **(env or {})}
-    with tempfile.TemporaryFile() as log, EmulatorClient(emulator.url, token) as client:
-
-        def output() -> str:
-            log.seek(0)
-            return log.read().decode("utf-8", "replace")[-4000:]
-
-        polls_before = client.bot_state()["poll_count"]
-        process = subprocess.Popen(list(command), env=full_env, cwd=cwd, stdout=log, stderr=log)
-        try:
-            deadline = time.monotonic() + ready_timeout
-            while True:
-                # Short slices, so a bot that dies during startup fails the test at once.
-                try:
-                    client.wait_until_polling(after=polls_before, timeout=0.5)
-                    break
-                except AssertionError:
-                    code = process.poll()
-                    if code is not None or time.monotonic() > deadline:
-                        state = "still running" if code is None else f"exited with {code}"
-                        raise AssertionError(
-                            f"{name} ({state}) never polled getUpdates:\n{output()}"
-                        ) from None
-            yield process
-            if process.poll() is not None:
-                raise AssertionError(f"{name} exited early ({process.returncode}):\n{output()}")
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()

@@ -139,6 +139,32 @@ def _check_start_tag(name: str, attributes: dict[str, str], stack: list[_Open], 
     return kind
 
 
+def _close_tag(name: str, rest: str, stack: list[_Open], offset: int, at: int) -> Entity | None:
+    """Check an end tag against the open one and pop it; its entity, unless it is empty."""
+    if not stack:
+        raise _fail(f'unexpected end tag "{name}" at byte offset {at}')
+    if stack[-1].name != name:
+        raise _fail(
+            f'unmatched end tag at byte offset {at}, expected "</{stack[-1].name}>", '
+            f'found "</{name}>"'
+        )
+    if rest.strip():
+        raise _fail(f'end tag "{name}" with attributes at byte offset {at}')
+    opened = stack.pop()
+    if offset <= opened.offset:  # Telegram silently drops empty entities
+        return None
+    attrs = opened.attributes
+    language = attrs.get("class", "")[len("language-") :] or None
+    return Entity(
+        "expandable_blockquote" if opened.kind == "blockquote"
+        and "expandable" in attrs else opened.kind,
+        opened.offset,
+        offset - opened.offset,
+        url=attrs.get("href"),
+        language=language if opened.name == "code" else None,
+    )
+
+
 def parse(markup: str, *, limit: int = 4096) -> ParsedHTML:
     """Parse Telegram HTML like the Bot API does; raise TelegramHTMLError where it would."""
     text_parts: list[str] = []
@@ -160,29 +186,9 @@ def parse(markup: str, *, limit: int = 4096) -> ParsedHTML:
                 raise _fail(f'empty or invalid tag at byte offset {at}')
             name = match.group(1).lower()
             if closing:
-                if not stack:
-                    raise _fail(f'unexpected end tag "{name}" at byte offset {at}')
-                if stack[-1].name != name:
-                    raise _fail(
-                        f'unmatched end tag at byte offset {at}, expected "</{stack[-1].name}>", '
-                        f'found "</{name}>"'
-                    )
-                if inner[match.end() :].strip():
-                    raise _fail(f'end tag "{name}" with attributes at byte offset {at}')
-                opened = stack.pop()
-                if offset > opened.offset:  # Telegram silently drops empty entities
-                    attrs = opened.attributes
-                    language = attrs.get("class", "")[len("language-") :] or None
-                    entities.append(
-                        Entity(
-                            "expandable_blockquote" if opened.kind == "blockquote"
-                            and "expandable" in attrs else opened.kind,
-                            opened.offset,
-                            offset - opened.offset,
-                            url=attrs.get("href"),
-                            language=language if opened.name == "code" else None,
-                        )
-                    )
+                closed = _close_tag(name, inner[match.end() :], stack, offset, at)
+                if closed is not None:
+                    entities.append(closed)
             else:
                 attributes = _parse_attributes(inner[match.end() :], name, at)
                 kind = _check_start_tag(name, attributes, stack, at)

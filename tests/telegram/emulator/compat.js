@@ -11,7 +11,7 @@
 //   * replaces TelegramServer.formatUpdate so updates carry the fields PTB requires.
 // Storage stays in the package's shape (storage.userMessages / storage.botMessages entries with
 // botToken, updateId, messageId, message), so its own client routes and TelegramClient keep working.
-// Only numbered items of /work/shared/docs/telegram-emulator.md are referenced as "doc #N".
+// Only numbered items of ../shared/docs/telegram-emulator.md (the shared folder beside the clone) are referenced as "doc #N".
 
 const crypto = require('crypto');
 const Busboy = require('busboy');
