@@ -24,6 +24,7 @@ from .answer.sentences import Extraction, extract
 from .answer.types import Answer, Citation, Headline, SearchResult
 from .articles import Article
 from .index import Hit, Index, IndexStats, IngestProgress, IngestReport
+from .limits import check_question, check_search
 
 # Hits fetched from each retriever before fusion.
 RETRIEVE_K = 30
@@ -100,6 +101,7 @@ class Library:
         offset: int = 0,
     ) -> list[Answer]:
         """Answer many questions with one embedding call."""
+        questions = [check_question(q) for q in questions]  # sanitised; InputError if too long
         histories = histories or [None] * len(questions)
         ids = ids or [None] * len(questions)
         resolutions = [
@@ -116,7 +118,7 @@ class Library:
 
     def search(self, query: str, k: int = 5) -> list[SearchResult]:
         """Articles about ``query``: headline and best passage each, best first."""
-        question = analyze(query)
+        question = analyze(check_search(query))
         ranked = self._rank([question], depth=max(k, RERANK_DEPTH))[0]
         return [
             SearchResult(_citation(n, item)) for n, item in enumerate(ranked[:k], start=1)
