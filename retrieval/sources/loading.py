@@ -531,6 +531,18 @@ _INVISIBLE = re.compile(
     r"|<(script|style|noscript|template|iframe|object|svg)\b[^>]*/?>",
     re.IGNORECASE | re.DOTALL,
 )
+# Character references to control characters (&#27; is ESC): the XML tree trafilatura builds
+# cannot hold them, so a page using one would come out empty. They are decoded and then
+# cleaned like raw ones, so an escape sequence written as "&#27;[5m" goes as a whole.
+_CONTROL_REFERENCE = re.compile(
+    r"&#(0*(?:[0-8]|1[1-24-9]|2[0-9]|3[01]|12[7-9]|1[3-5][0-9])"
+    r"|[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF]|[89][0-9a-fA-F]));"
+)
+
+
+def _control_character(match: re.Match[str]) -> str:
+    number = match.group(1)
+    return chr(int(number[1:], 16) if number[0] in "xX" else int(number))
 
 
 def _load_html(text: str, path: Path, defaults: _Defaults) -> list[Article]:
@@ -540,7 +552,8 @@ def _load_html(text: str, path: Path, defaults: _Defaults) -> list[Article]:
     config = use_config()
     config.set("DEFAULT", "MIN_EXTRACTED_SIZE", _MIN_EXTRACTED_CHARS)
     doc = trafilatura.bare_extraction(
-        _INVISIBLE.sub(" ", text), with_metadata=True, include_comments=False,
+        clean_text(_CONTROL_REFERENCE.sub(_control_character, _INVISIBLE.sub(" ", text))),
+        with_metadata=True, include_comments=False,
         include_tables=False, config=config,
     )
     # Entities such as &#27; decode to control characters only now: clean the results too.
