@@ -205,6 +205,9 @@ def _load_file(
         kind = "page" if looks_like_page(text) else "article"
     if kind != "jsonl":  # JSON escapes are decoded per record, and cleaned there
         text = clean_text(text)
+        if not text.strip():
+            raise InputError("the file holds only control characters; nothing to load",
+                             path=str(path))
     defaults = _Defaults(date=date or _date_from_path(path), source=source, page=page)
     loader: Callable[[str, Path, _Defaults], list[Article]] = _LOADERS[kind]
     articles = _distinct_ids(loader(text, path, defaults))
