@@ -379,3 +379,21 @@ def test_nothing_indexed_is_lost_when_hostile_files_are_ingested(
     assert result.exit_code == 2
     assert run("stats", "--index", str(index), "--json").stdout == before
     assert run("check", "--index", str(index)).exit_code == 0
+
+
+def test_an_unexpected_parser_failure_costs_only_that_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from retrieval.sources import loading
+
+    def broken(*_args: Any) -> Any:
+        raise ValueError("a parser bug")
+
+    monkeypatch.setitem(loading._LOADERS, "jsonl", broken)
+    write(tmp_path / "in" / "a.jsonl", jsonl(GOOD_RECORD))
+    write(tmp_path / "in" / "b.md", "东昌湖畔\n\n东昌府区新建了三座口袋公园。\n")
+    report = LoadReport()
+    loaded = load_path(tmp_path / "in", report=report)
+    assert [f.path.name for f in loaded] == ["b.md"]
+    assert [str(e) for e in report.rejected] == [
+        f"{tmp_path / 'in' / 'a.jsonl'}: could not be read (ValueError: a parser bug); this is "
+        "a bug in newsqa, please report it with the file"]

@@ -110,13 +110,37 @@ def load_path(
     for file in files:
         try:
             loaded.append(
-                _load_file(file, format=format, date=fallback_date, source=source, page=page)
+                _load_checked(file, format=format, date=fallback_date, source=source, page=page)
             )
         except InputError as exc:
             if report is None:
                 raise
             report.rejected.append(exc)
     return loaded
+
+
+def _load_checked(
+    path: Path, *, format: str, date: str | None, source: str | None, page: str | None
+) -> SourceFile:
+    """``_load_file``, with any unexpected failure turned into an InputError naming the file.
+
+    A parser bug on strange input must cost that one file, not the whole run: ``--skip-bad``
+    and the bot's upload reply work for every error. The traceback is logged for a bug report.
+    """
+    try:
+        return _load_file(path, format=format, date=date, source=source, page=page)
+    except InputError:
+        raise
+    except (RecursionError, MemoryError) as exc:
+        raise InputError(f"the file is too complex to read ({type(exc).__name__})",
+                         path=str(path)) from exc
+    except Exception as exc:
+        log.warning("unexpected error while loading %s", path, exc_info=True)
+        raise InputError(
+            f"could not be read ({type(exc).__name__}: {str(exc)[:200]}); this is a bug in "
+            "newsqa, please report it with the file",
+            path=str(path),
+        ) from exc
 
 
 def load_articles(
