@@ -397,3 +397,18 @@ def test_an_unexpected_parser_failure_costs_only_that_file(
     assert [str(e) for e in report.rejected] == [
         f"{tmp_path / 'in' / 'a.jsonl'}: could not be read (ValueError: a parser bug); this is "
         "a bug in newsqa, please report it with the file"]
+
+
+def test_a_refused_question_fails_only_its_own_caller_in_a_batch(library: Library) -> None:
+    import asyncio
+
+    from bot.asking import Asker
+
+    async def both() -> list[Any]:
+        asker = Asker(library)
+        return await asyncio.gather(asker.ask(QUESTION), asker.ask("问" * 501),
+                                    return_exceptions=True)
+
+    good, refused = asyncio.run(both())
+    assert not isinstance(good, BaseException) and good.found
+    assert isinstance(refused, InputError)
