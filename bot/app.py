@@ -43,10 +43,14 @@ from .asking import Asker
 from .config import BotSettings
 from .limits import RateLimiter
 from .texts import Lang, text
+from .updates import SkippingUpdatesRequest
 
 logger = logging.getLogger(__name__)
 
 COMMANDS = ("start", "help", "search", "latest", "about", "reset", "ask")
+# The update kinds the handlers below read; Telegram sends no others (edits, polls, reactions,
+# chat-member changes…), so there is less to parse and nothing unhandled to choke on.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 # Updates processed at once; questions are batched by the Asker, so more do not cost more CPU.
 CONCURRENT_UPDATES = 64
 NETWORK_RETRIES = 3
@@ -150,7 +154,10 @@ def build_services(settings: BotSettings, library: Library,
 
 
 def builder_for(settings: BotSettings) -> ApplicationBuilder:
-    builder = ApplicationBuilder().token(settings.token)
+    # getUpdates goes through SkippingUpdatesRequest (one connection, as PTB's default), so an
+    # update PTB cannot parse is logged once and confirmed instead of wedging the bot.
+    builder = (ApplicationBuilder().token(settings.token)
+               .get_updates_request(SkippingUpdatesRequest(connection_pool_size=1)))
     if settings.api_base_url:
         builder = builder.base_url(settings.api_base_url)
     if settings.file_base_url:
@@ -164,7 +171,7 @@ def run(settings: BotSettings, library: Library, feedback: FeedbackStore, *,
     application = configure(builder_for(settings), build_services(settings, library, feedback))
     if webhook is None:
         logger.info("newsqa bot polling for updates")
-        application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+        application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
         return
     path = urlparse(webhook.url).path.lstrip("/")
     logger.info("newsqa bot listening for webhooks on %s:%d/%s", webhook.listen, webhook.port,
@@ -172,7 +179,7 @@ def run(settings: BotSettings, library: Library, feedback: FeedbackStore, *,
     application.run_webhook(
         listen=webhook.listen, port=webhook.port, url_path=path, webhook_url=webhook.url,
         secret_token=webhook.secret or secrets.token_urlsafe(32),
-        allowed_updates=Update.ALL_TYPES,
+        allowed_updates=ALLOWED_UPDATES,
     )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from retrieval.answer.conversation import History
 from retrieval.answer.types import Answer
 from retrieval.library import Library
+from retrieval.limits import check_question
 
 MAX_BATCH = 32
 
@@ -39,6 +40,9 @@ class Asker:
 
     async def ask(self, question: str, *, history: History | None = None, k: int = 3,
                   offset: int = 0) -> Answer:
+        # Checked here, not only in ask_batch: a question the library refuses (InputError)
+        # must fail its own caller, not every question batched with it.
+        question = check_question(question)
         future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         self._pending.append(_Pending(question, history, k, offset, future))
         if self._worker is None or self._worker.done():

@@ -17,7 +17,7 @@ import re
 import tempfile
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +37,7 @@ from retrieval.answer.conversation import History
 from retrieval.errors import InputError
 from retrieval.feedback import CitedArticle, Feedback, FeedbackStore
 from retrieval.library import Library
+from retrieval.limits import MAX_FILE_BYTES, MAX_SEARCH_CHARS
 from retrieval.sources.loading import load_path
 
 from . import callbacks, render
@@ -44,6 +45,7 @@ from .asking import Asker
 from .config import BotSettings
 from .limits import RateLimiter
 from .texts import Lang, lang_of, text
+from .updates import is_placeholder
 
 if TYPE_CHECKING:
     from retrieval.library import IngestProgress
@@ -51,7 +53,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 UPLOAD_EXTENSIONS = (".txt", ".md", ".jsonl", ".html", ".htm")
-MAX_UPLOAD_MB = 20  # the Bot API's getFile download limit
+MAX_UPLOAD_MB = MAX_FILE_BYTES // 2**20  # = the Bot API's getFile download limit (20 MB)
+# Refusal notices to one user off the allow-list: at most this many per window (seconds);
+# beyond that the bot stays silent, so a flood of messages cannot make it flood back.
+REFUSALS_PER_WINDOW = 3
+REFUSAL_WINDOW = 600.0
 TYPING_REFRESH = 4.5  # Telegram shows "typing…" for 5 s per chat action
 PROGRESS_EVERY = 2.0  # seconds between progress edits during an upload
 SEARCH_K = 5
@@ -70,6 +76,8 @@ class Services:
     asker: Asker
     feedback: FeedbackStore
     limiter: RateLimiter
+    refusals: RateLimiter = field(
+        default_factory=lambda: RateLimiter(REFUSALS_PER_WINDOW, REFUSAL_WINDOW))
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -127,10 +135,17 @@ async def typing(message: Message) -> AsyncIterator[None]:
 
 async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Drop updates from users and chats outside the allow-list (politely, in private)."""
-    settings = services(context).settings
+    if is_placeholder(update):  # stood in for an update PTB could not parse (logged there)
+        raise ApplicationHandlerStop
+    svc = services(context)
+    settings = svc.settings
     user, chat = update.effective_user, update.effective_chat
     if settings.may_use(user.id if user else None, chat.id if chat else None):
         return
+    if user is not None and svc.refusals.retry_after(user.id):
+        logger.debug("refused update %s from user %s silently (refusal limit)",
+                     update.update_id, user.id)
+        raise ApplicationHandlerStop
     logger.info("refused update %s from user %s in chat %s", update.update_id,
                 user.id if user else None, chat.id if chat else None)
     lang = user_lang(user)
@@ -184,6 +199,10 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = " ".join(context.args or []).strip()
     if not query:
         await reply_html(message, text("search_usage", lang))
+        return
+    if len(query) > MAX_SEARCH_CHARS:
+        await reply_html(message, text("too_long", lang, length=len(query),
+                                       limit=MAX_SEARCH_CHARS))
         return
     if not await _within_rate(update, context):
         return
@@ -445,9 +464,15 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """@bot 关键词 in any chat: up to 10 articles, each posting a cited excerpt."""
     query = update.inline_query
     assert query is not None
-    words = query.query.strip()
+    words = query.query.strip()[:MAX_SEARCH_CHARS]  # Telegram caps it at 256 anyway
     if not any(ch.isalnum() for ch in words):
         await query.answer([], cache_time=5)
+        return
+    # Inline queries count against the same per-user limit as questions; a limited user
+    # gets an empty, uncached result list (Telegram shows no message for it).
+    limiter = services(context).limiter
+    if limiter.retry_after(query.from_user.id):
+        await query.answer([], cache_time=0, is_personal=True)
         return
     results = await asyncio.to_thread(services(context).library.search, words, INLINE_K)
     await query.answer(render.inline_results(results, user_lang(update.effective_user)),
@@ -472,7 +497,7 @@ async def document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply_html(message, text("upload_bad_type", lang, name=html.escape(name)))
         return
     size = message.document.file_size or 0
-    if size > MAX_UPLOAD_MB * 1024 * 1024:
+    if size > MAX_FILE_BYTES:
         await reply_html(message, text("upload_too_big", lang, size=round(size / 2**20, 1),
                                        limit=MAX_UPLOAD_MB))
         return

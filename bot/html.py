@@ -26,8 +26,16 @@ _SENTENCE_END = frozenset("。！？!?；;…")
 _CLOSING_PUNCT = frozenset("”’」』）)】》\"'")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def escape(text: str) -> str:
-    """Escape text for Telegram HTML: only ``&``, ``<`` and ``>`` need it outside attributes."""
+    """Escape text for Telegram HTML: only ``&``, ``<`` and ``>`` need it outside attributes.
+
+    A lone surrogate (possible in JSON from a Bot API server or a file) cannot be sent at all:
+    it becomes U+FFFD here rather than failing the whole message.
+    """
+    text = _SURROGATE.sub("\ufffd", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

@@ -132,14 +132,37 @@ def write_jsonl(rows: Sequence[Feedback], out: TextIO) -> None:
         out.write(json.dumps(row.to_dict(), ensure_ascii=False) + "\n")
 
 
-def write_csv(rows: Sequence[Feedback], out: TextIO) -> None:
-    """Spreadsheet-friendly: citations as "[1] 标题 (id); [2] …", one answer per row."""
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
+# (OWASP "CSV injection"); tab and carriage return are in the list because some spreadsheets
+# strip them and then read what follows.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def write_csv(rows: Sequence[Feedback], out: TextIO, *, bom: bool = True) -> None:
+    """Spreadsheet-friendly: citations as "[1] 标题 (id); [2] …", one answer per row.
+
+    Starts with a UTF-8 byte-order mark (``bom``) so Excel reads the Chinese text as UTF-8,
+    and every text cell a reader wrote or the archive holds that would start a formula gets a
+    leading apostrophe (the OWASP rule): staff opening the file run nothing.
+    """
+    if bom:
+        out.write("\ufeff")
     writer = csv.writer(out)
     writer.writerow(EXPORT_FIELDS)
     for row in rows:
         data = row.to_dict()
         data["citations"] = "; ".join(_cited(c) for c in row.citations)
-        writer.writerow([data[name] for name in EXPORT_FIELDS])
+        writer.writerow([neutralise_cell(data[name]) for name in EXPORT_FIELDS])
+
+
+def neutralise_cell(value: object) -> object:
+    """``value`` with a leading ``'`` if it is text a spreadsheet would read as a formula.
+
+    Numbers (ids, votes) are written as they are: -1 is a vote, not a formula.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _cited(citation: CitedArticle) -> str:

@@ -27,6 +27,7 @@ from .answer.types import Answer, Citation, Headline, SearchResult, Span
 from .articles import Article
 from .chunks import split_sentences
 from .index import Hit, Index, IndexStats, IngestProgress, IngestReport
+from .limits import check_question, check_search
 from .reader import Reader, Reading
 
 if TYPE_CHECKING:
@@ -146,6 +147,7 @@ class Library:
         offset: int = 0,
     ) -> list[Answer]:
         """Answer many questions with one embedding call."""
+        questions = [check_question(q) for q in questions]  # sanitised; InputError if too long
         histories = histories or [None] * len(questions)
         ids = ids or [None] * len(questions)
         resolutions = [
@@ -162,7 +164,7 @@ class Library:
 
     def search(self, query: str, k: int = 5) -> list[SearchResult]:
         """Articles about ``query``: headline and best passage each, best first."""
-        question = analyze(query)
+        question = analyze(check_search(query))
         ranked = self._rank([question], depth=max(k, RERANK_DEPTH))[0]
         return [
             SearchResult(_citation(n, item)) for n, item in enumerate(ranked[:k], start=1)

@@ -252,8 +252,8 @@ def test_votes_are_stored_with_question_answer_and_citations_and_exported(
     assert exported["question"] == QUESTION and exported["vote"] == 1
     assert exported["citations"][0]["title"] == "链上发力 攀高向强"
     result = runner.invoke(main, ["feedback", "export", "--feedback", str(feedback.path)])
-    assert result.output.splitlines()[0] == (
-        "time,vote,question,answer,citations,user_id,chat_id,message_id")
+    assert result.output.splitlines()[0] == (  # with the UTF-8 BOM Excel needs
+        "\ufefftime,vote,question,answer,citations,user_id,chat_id,message_id")
     assert "[1] 链上发力 攀高向强 (" in result.output
 
 

@@ -372,11 +372,14 @@ def test_empty_file_is_an_error(tmp_path: Path):
 
 
 def test_binary_file_is_an_error(tmp_path: Path):
-    path = write(tmp_path / "image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    path = write(tmp_path / "data.txt", b"\x01\x02\x03\x04\x05\x06\x07\x08\x00\x00\rIHDR")
     assert_rejected(lambda: load_path(path), (
         f"{path}: this is a binary file, not text (NUL byte at offset 8); "
         "give newsqa .txt, .md, .jsonl or .html files"
     ))
+    image = write(tmp_path / "image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    with pytest.raises(InputError, match="this is a PNG image, not text"):
+        load_path(image)
 
 
 def test_undecodable_bytes_name_offset_and_line(tmp_path: Path):

@@ -97,6 +97,8 @@ def search(query: str, index_dir: Path | None, model: str | None, k: int, as_jso
 def chat(index_dir: Path | None, model: str | None, k: int, as_json: bool) -> None:
     """A conversation on stdin: one question per line; follow-ups refer to earlier answers."""
     stdin = sys.stdin
+    if hasattr(stdin, "reconfigure"):  # invalid UTF-8 typed or piped in becomes U+FFFD
+        stdin.reconfigure(errors="replace")
     interactive = stdin.isatty()
     with _library(index_dir, model) as library:
         history = None
@@ -120,17 +122,26 @@ def _lines(stream: TextIO, interactive: bool) -> Iterator[str]:
 
 
 def _read_batch(path: Path) -> Iterator[tuple[str | None, str]]:
+    from ..limits import check_json_depth, check_lines, check_question
+    from ..sources.encoding import read_bytes
+
+    data = read_bytes(path)  # a regular file within the size limit, else InputError
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError as exc:
-        raise InputError("no such file", path=str(path)) from exc
-    except (OSError, UnicodeDecodeError) as exc:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise InputError(f"cannot read it as UTF-8 text ({exc})", path=str(path)) from exc
-    for number, line in enumerate(lines, start=1):
+    check_lines(text, path=str(path))
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
+        too_deep = check_json_depth(line)
+        if too_deep is not None:
+            raise InputError(too_deep, path=str(path), line=number)
         try:
             record = json.loads(line)
+        except RecursionError as exc:  # backstop; check_json_depth refuses such lines first
+            raise InputError("JSON nested too deeply to read", path=str(path),
+                             line=number) from exc
         except json.JSONDecodeError as exc:
             raise InputError(
                 f"not valid JSON ({exc.msg}); each line must be an object like "
@@ -144,6 +155,10 @@ def _read_batch(path: Path) -> Iterator[tuple[str | None, str]]:
                 '{"id": "q1", "question": "…"}',
                 path=str(path), line=number,
             )
+        try:
+            question = check_question(question)
+        except InputError as exc:
+            raise InputError(str(exc), path=str(path), line=number) from None
         ident = record.get("id")
         yield (None if ident is None else str(ident)), question
 

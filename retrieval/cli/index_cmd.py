@@ -38,21 +38,27 @@ class _Inputs:
     articles: list[Article] = field(default_factory=list)
     files: int = 0
     rejected: list[str] = field(default_factory=list)  # one message per file, naming it
+    skipped: list[str] = field(default_factory=list)  # files not tried (extension), and why
 
 
 def _read_inputs(
     paths: tuple[Path, ...], fmt: str, date: str | None, source: str | None
 ) -> _Inputs:
     """Parse every input before anything is written, so one bad file cannot half-ingest."""
-    from ..sources.loading import load_path
+    from ..sources.loading import LoadReport, load_path
 
     inputs = _Inputs()
     for path in paths:
+        report = LoadReport()
         try:
-            files = load_path(path, format=fmt, date=date, source=source)
+            files = load_path(path, format=fmt, date=date, source=source, report=report)
         except InputError as exc:
             inputs.rejected.append(str(exc))
             continue
+        finally:
+            # Each bad file of a folder counts (and is named) on its own.
+            inputs.rejected.extend(str(exc) for exc in report.rejected)
+            inputs.skipped.extend(f"{file}: {why}" for file, why in report.skipped)
         for source_file in files:
             if not source_file.articles:
                 inputs.rejected.append(f"{source_file.path}: no articles found")
@@ -120,6 +126,8 @@ def ingest(
     --skip-bad is given.
     """
     inputs = _read_inputs(paths, fmt, date, source)
+    for message in inputs.skipped:
+        click.echo(f"skipped: {message}", err=True)
     for message in inputs.rejected:
         click.echo(f"rejected: {message}", err=True)
     if inputs.rejected and not skip_bad:

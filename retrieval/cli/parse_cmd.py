@@ -8,7 +8,7 @@ import click
 
 from ..articles import Article
 from ..errors import InputError
-from ..sources.loading import FORMATS, SourceFile, load_path, parse_date
+from ..sources.loading import FORMATS, LoadReport, SourceFile, load_path, parse_date
 from . import main
 
 _RULE = "─" * 40
@@ -58,12 +58,22 @@ def parse(
 
     Nothing is indexed; use this to check what newsqa reads before ingesting.
     """
-    loaded = load_path(path, format=format_, date=date, source=source, page=page)
+    report = LoadReport()
+    loaded = load_path(path, format=format_, date=date, source=source, page=page, report=report)
+    for file, why in report.skipped:
+        click.echo(f"skipped: {file}: {why}", err=True)
+    if report.rejected and not loaded:
+        if len(report.rejected) == 1:
+            raise report.rejected[0]
+        for problem in report.rejected:
+            click.echo(f"rejected: {problem}", err=True)
+        raise InputError(f"all {len(report.rejected)} files were rejected")
     if as_json:
         articles = [a for f in loaded for a in f.articles]
         click.echo(
             json.dumps({"articles": [_json(a) for a in articles]}, ensure_ascii=False, indent=2)
         )
+        _report_rejected(report, len(loaded))
         return
     for index, source_file in enumerate(loaded):
         if len(loaded) > 1:
@@ -73,6 +83,18 @@ def parse(
     total = sum(len(f.articles) for f in loaded)
     files = f" from {len(loaded)} files" if len(loaded) > 1 else ""
     click.echo(f"\n{total} article{'s' if total != 1 else ''}{files}.", err=True)
+    _report_rejected(report, len(loaded))
+
+
+def _report_rejected(report: LoadReport, loaded: int) -> None:
+    """Name every rejected file on stderr and exit 2, after the good files were printed."""
+    if not report.rejected:
+        return
+    for problem in report.rejected:
+        click.echo(f"rejected: {problem}", err=True)
+    raise InputError(
+        f"{len(report.rejected)} of {len(report.rejected) + loaded} files rejected (listed above)"
+    )
 
 
 def _json(article: Article) -> dict[str, object]:

@@ -11,9 +11,13 @@ exactly as printed.
 from __future__ import annotations
 
 import codecs
+import errno
+import os
+import stat
 from pathlib import Path
 
 from ..errors import InputError
+from ..limits import MAX_FILE_BYTES, check_file_size
 
 # charset-normalizer names of the legacy encodings Chinese text comes in; GB2312 and GBK
 # are decoded as GB18030, their superset, so a rare character outside them still decodes.
@@ -27,15 +31,68 @@ _CHINESE = {
     "cp950": "cp950",
 }
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# Formats people send by mistake that are not text yet may hold no NUL byte early on.
+_MAGIC = (
+    (b"%PDF-", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (or a .docx/.xlsx/.epub, which are ZIP archives)"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"\xd0\xcf\x11\xe0", "an old Microsoft Office document (.doc/.xls)"),
+    (b"{\\rtf", "an RTF document"),
+    (b"\x7fELF", "a program (ELF executable)"),
+)
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 def read_text(path: str | Path) -> str:
     """Read and decode a text file; raise InputError naming the file if it is not text."""
+    return decode(read_bytes(path), path=str(path))
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """The bytes of a regular file of at most MAX_FILE_BYTES; InputError otherwise.
+
+    Opened without blocking and checked on the open descriptor, so a FIFO, a device such as
+    /dev/zero or a socket is refused by name instead of hanging or filling memory.
+    """
+    name = str(path)
     try:
-        data = Path(path).read_bytes()
+        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror})", path=str(path)) from exc
-    return decode(data, path=str(path))
+        raise InputError(_open_problem(exc, Path(name)), path=name) from exc
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((what for test, what in _FILE_KINDS if test(mode)), "not a regular file")
+            raise InputError(f"this is {kind}, not a regular file; nothing was read", path=name)
+        with os.fdopen(fd, "rb", closefd=True) as stream:
+            fd = -1
+            data = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror})", path=name) from exc
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    check_file_size(len(data), path=name)
+    return data
+
+
+def _open_problem(exc: OSError, path: Path) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop (the link points back at itself); nothing was read"
+    if exc.errno == errno.ENOENT and path.is_symlink():
+        return f"dangling symbolic link (its target {os.readlink(path)!r} does not exist)"
+    if exc.errno == errno.ENOENT:
+        return "no such file or directory"
+    return f"cannot read the file ({exc.strerror})"
 
 
 def decode(data: bytes, *, path: str) -> str:
@@ -45,6 +102,13 @@ def decode(data: bytes, *, path: str) -> str:
     elif data.startswith(_UTF16_BOMS):
         text = _strict(data, "utf-16", path)
     else:
+        for magic, what in _MAGIC:
+            if data.startswith(magic):
+                raise InputError(
+                    f"this is {what}, not text; give newsqa .txt, .md, .jsonl or .html files "
+                    "(convert documents to text first)",
+                    path=path,
+                )
         nul = data.find(b"\x00")
         if nul >= 0:
             raise InputError(

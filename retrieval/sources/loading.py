@@ -15,14 +15,22 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..articles import Article, derive_article_id
 from ..errors import InputError
+from ..limits import (
+    MAX_ARTICLE_CHARS,
+    check_article_size,
+    check_json_depth,
+    check_lines,
+)
+from ..sanitize import clean_line, clean_text, has_words
 from .bylines import match_dateline, parse_byline
 from .encoding import read_text
 
@@ -59,6 +67,18 @@ class SourceFile:
     articles: list[Article]
 
 
+@dataclass
+class LoadReport:
+    """What ``load_path`` could not load (``rejected``) or did not try (``skipped``).
+
+    Rejected files are errors (a caller exits non-zero); skipped ones are files in a folder
+    whose extension is not a source format, listed so that nothing is left out unsaid.
+    """
+
+    rejected: list[InputError] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+
+
 def load_path(
     path: str | Path,
     *,
@@ -66,29 +86,67 @@ def load_path(
     date: str | None = None,
     source: str | None = None,
     page: str | None = None,
+    report: LoadReport | None = None,
 ) -> list[SourceFile]:
     """Load a file, or every loadable file under a directory (recursively, sorted).
 
     ``date``, ``source`` and ``page`` fill in what a record does not say itself; ``date``
     may be YYYY-MM-DD, YYYY_MM_DD, YYYY/MM/DD or YYYYMMDD and must be a real date.
+
+    Without ``report`` the first bad file raises its ``InputError``. With it, every bad file
+    (and every unreadable folder, dangling or looping link, FIFO or device) is added to
+    ``report.rejected`` and loading goes on; files skipped for their extension are listed in
+    ``report.skipped``. The returned list holds only the files that loaded.
     """
     if format not in FORMATS:
         raise InputError(f"unknown format {format!r}; use one of: {', '.join(FORMATS)}")
     fallback_date = parse_date(date, what="--date") if date is not None else None
     root = Path(path)
+    local = LoadReport() if report is None else report
     if root.is_dir():
-        files = _directory_files(root)
-        if not files:
+        files = _directory_files(root, local)
+        if report is None and local.rejected:
+            raise local.rejected[0]
+        if not files and not local.rejected:
             kinds = ", ".join(EXTENSIONS)
             raise InputError(f"no loadable files ({kinds}) in this directory", path=str(root))
-    elif root.exists():
-        files = [root]
     else:
-        raise InputError("no such file or directory", path=str(root))
-    return [
-        _load_file(file, format=format, date=fallback_date, source=source, page=page)
-        for file in files
-    ]
+        files = [root]  # read_text names what is wrong: missing, a FIFO, a dangling link…
+    loaded: list[SourceFile] = []
+    for file in files:
+        try:
+            loaded.append(
+                _load_checked(file, format=format, date=fallback_date, source=source, page=page)
+            )
+        except InputError as exc:
+            if report is None:
+                raise
+            report.rejected.append(exc)
+    return loaded
+
+
+def _load_checked(
+    path: Path, *, format: str, date: str | None, source: str | None, page: str | None
+) -> SourceFile:
+    """``_load_file``, with any unexpected failure turned into an InputError naming the file.
+
+    A parser bug on strange input must cost that one file, not the whole run: ``--skip-bad``
+    and the bot's upload reply work for every error. The traceback is logged for a bug report.
+    """
+    try:
+        return _load_file(path, format=format, date=date, source=source, page=page)
+    except InputError:
+        raise
+    except (RecursionError, MemoryError) as exc:
+        raise InputError(f"the file is too complex to read ({type(exc).__name__})",
+                         path=str(path)) from exc
+    except Exception as exc:
+        log.warning("unexpected error while loading %s", path, exc_info=True)
+        raise InputError(
+            f"could not be read ({type(exc).__name__}: {str(exc)[:200]}); this is a bug in "
+            "newsqa, please report it with the file",
+            path=str(path),
+        ) from exc
 
 
 def load_articles(
@@ -124,19 +182,42 @@ def parse_date(value: str, *, what: str) -> str:
 # --------------------------------------------------------------------------- files
 
 
-def _directory_files(root: Path) -> list[Path]:
+def _directory_files(root: Path, report: LoadReport) -> list[Path]:
+    """Source files under ``root`` (sorted); problems and skips go into ``report``.
+
+    Hidden names (starting with ".") are left out, as everywhere. Links to folders are not
+    followed (a loop could never end); links to files are read like files, and a dangling or
+    looping one is rejected by name when it is read.
+    """
     files: list[Path] = []
-    for file in sorted(root.rglob("*")):
-        relative = file.relative_to(root)
-        if any(part.startswith(".") for part in relative.parts):
-            continue
-        if not file.is_file():
-            continue
-        if file.suffix.lower() not in EXTENSIONS:
-            log.debug("skipping %s: not a known source extension", file)
-            continue
-        files.append(file)
-    return files
+
+    def unreadable(error: OSError) -> None:
+        where = error.filename or str(root)
+        report.rejected.append(
+            InputError(f"cannot read this folder ({error.strerror}); nothing in it was loaded",
+                       path=str(where))
+        )
+
+    for folder, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=False):
+        base = Path(folder)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in list(dirnames):
+            if (base / name).is_symlink():
+                report.skipped.append(
+                    (base / name, "a symbolic link to a folder (not followed; give the "
+                                  "folder itself)")
+                )
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            file = base / name
+            if file.suffix.lower() not in EXTENSIONS:
+                report.skipped.append(
+                    (file, f"not a source file extension ({', '.join(EXTENSIONS)})")
+                )
+                continue
+            files.append(file)
+    return sorted(files)
 
 
 def _load_file(
@@ -146,15 +227,46 @@ def _load_file(
     kind = format
     if kind == "auto":
         kind = EXTENSIONS.get(path.suffix.lower(), "text")
-        if kind == "text":
-            from .page import looks_like_page
+    if kind != "html":  # minified HTML is one long line by nature; its text is checked below
+        check_lines(text, path=str(path))
+    if kind == "text":
+        from .page import looks_like_page
 
-            kind = "page" if looks_like_page(text) else "article"
+        kind = "page" if looks_like_page(text) else "article"
+    if kind != "jsonl":  # JSON escapes are decoded per record, and cleaned there
+        text = clean_text(text)
+        if not text.strip():
+            raise InputError("the file holds only control characters; nothing to load",
+                             path=str(path))
     defaults = _Defaults(date=date or _date_from_path(path), source=source, page=page)
     loader: Callable[[str, Path, _Defaults], list[Article]] = _LOADERS[kind]
     articles = _distinct_ids(loader(text, path, defaults))
+    _check_articles(articles, path)
     log.debug("%s: %d articles as %s", path, len(articles), kind)
     return SourceFile(path=path, format=kind, articles=articles)
+
+
+def _check_articles(articles: list[Article], path: Path) -> None:
+    """Refuse articles with nothing to read (only punctuation) or too large to index."""
+    for number, article in enumerate(articles, start=1):
+        problem = _article_problem(article)
+        if problem is not None:
+            which = f"article {number} ({article.title!r})" if article.title else (
+                f"article {number}")
+            raise InputError(f"{which}: {problem}; nothing from this file was loaded",
+                             path=str(path))
+
+
+def _article_problem(article: Article) -> str | None:
+    text = article.text
+    if not has_words(text):
+        return "its text has no letters or digits (only punctuation or symbols)"
+    chunks = None
+    if len(text) > MAX_ARTICLE_CHARS // 10 and len(text) <= MAX_ARTICLE_CHARS:
+        from ..chunks import chunk_article
+
+        chunks = len(chunk_article(article))
+    return check_article_size(len(text), chunks)
 
 
 @dataclass(frozen=True)
@@ -298,13 +410,23 @@ def _load_jsonl(text: str, path: Path, defaults: _Defaults) -> list[Article]:
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
+        too_deep = check_json_depth(line)
+        if too_deep is not None:
+            errors.append((number, too_deep))
+            continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             errors.append((number, f"not valid JSON ({exc.msg} at column {exc.colno})"))
             continue
+        except RecursionError:  # backstop; check_json_depth refuses such lines first
+            errors.append((number, "JSON nested too deeply to read"))
+            continue
         try:
             article = _record_article(record, path, defaults)
+            problem = _article_problem(article)
+            if problem is not None:
+                raise ValueError(problem)
         except ValueError as exc:
             errors.append((number, str(exc)))
             continue
@@ -349,10 +471,13 @@ def _record_article(record: Any, path: Path, defaults: _Defaults) -> Article:
         value = record.get(name)
         if value is not None and not isinstance(value, str):
             raise ValueError(f'"{name}" must be a string')
-        fields[name] = (value.strip() or None) if isinstance(value, str) else None
-    page = record.get("page")
-    if page is not None and not isinstance(page, str | int):
-        raise ValueError('"page" must be a string or a number')
+        fields[name] = (clean_line(value) or None) if isinstance(value, str) else None
+    raw_page = record.get("page")
+    if raw_page is not None and (
+        isinstance(raw_page, bool) or not isinstance(raw_page, str | int)
+    ):
+        raise ValueError(f'"page" must be a string or a whole number, not {json.dumps(raw_page)}')
+    page = clean_line(str(raw_page)) or None if raw_page is not None else None
     authors = _record_authors(record)
     date = defaults.date
     if record.get("date") is not None:
@@ -390,9 +515,11 @@ def _record_paragraphs(record: dict[str, Any]) -> list[str]:
         if value is None:
             continue
         if isinstance(value, str):
-            paragraphs = _paragraphs(value.split("\n"))
+            paragraphs = _paragraphs(clean_text(value).split("\n"))
         elif isinstance(value, list) and all(isinstance(p, str) for p in value):
-            paragraphs = [p.strip() for p in value if p.strip()]
+            paragraphs = [
+                clean_line(p) for p in value if clean_line(p)
+            ]
         else:
             raise ValueError(f'"{name}" must be a string or a list of paragraph strings')
         if not paragraphs:
@@ -406,13 +533,13 @@ def _record_authors(record: dict[str, Any]) -> tuple[str, ...]:
     if authors is not None:
         if not isinstance(authors, list) or not all(isinstance(a, str) for a in authors):
             raise ValueError('"authors" must be a list of names')
-        return tuple(a.strip() for a in authors if a.strip())
+        return tuple(clean_line(a) for a in authors if clean_line(a))
     byline = record.get("byline")
     if byline is None:
         return ()
     if not isinstance(byline, str):
         raise ValueError('"byline" must be a string such as "本报记者 王培源 通讯员 李子涛"')
-    return split_byline(byline)
+    return split_byline(clean_line(byline))
 
 
 def split_byline(byline: str) -> tuple[str, ...]:
@@ -430,6 +557,25 @@ def split_byline(byline: str) -> tuple[str, ...]:
 # 100-character news brief is a whole article, not a scrap to replace by a fallback.
 _MIN_EXTRACTED_CHARS = "60"
 _MIN_HTML_BODY_CHARS = 20
+# Elements whose content is never reader-visible text: removed before extraction, because a
+# <script> inside the headline's <h1> would otherwise become part of the title.
+_INVISIBLE = re.compile(
+    r"<(script|style|noscript|template|iframe|object|svg)\b[^>]*>.*?</\1\s*>"
+    r"|<(script|style|noscript|template|iframe|object|svg)\b[^>]*/?>",
+    re.IGNORECASE | re.DOTALL,
+)
+# Character references to control characters (&#27; is ESC): the XML tree trafilatura builds
+# cannot hold them, so a page using one would come out empty. They are decoded and then
+# cleaned like raw ones, so an escape sequence written as "&#27;[5m" goes as a whole.
+_CONTROL_REFERENCE = re.compile(
+    r"&#(0*(?:[0-8]|1[1-24-9]|2[0-9]|3[01]|12[7-9]|1[3-5][0-9])"
+    r"|[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF]|[89][0-9a-fA-F]));"
+)
+
+
+def _control_character(match: re.Match[str]) -> str:
+    number = match.group(1)
+    return chr(int(number[1:], 16) if number[0] in "xX" else int(number))
 
 
 def _load_html(text: str, path: Path, defaults: _Defaults) -> list[Article]:
@@ -440,11 +586,14 @@ def _load_html(text: str, path: Path, defaults: _Defaults) -> list[Article]:
     config.set("DEFAULT", "MIN_EXTRACTED_SIZE", _MIN_EXTRACTED_CHARS)
     # A Document (a dict only with as_dict=True, which is not asked for).
     doc: Document | None = trafilatura.bare_extraction(  # type: ignore[assignment]
-        text, with_metadata=True, include_comments=False, include_tables=False, config=config
+        clean_text(_CONTROL_REFERENCE.sub(_control_character, _INVISIBLE.sub(" ", text))),
+        with_metadata=True, include_comments=False,
+        include_tables=False, config=config,
     )
-    body = (doc.text or "") if doc is not None else ""
-    title = ((doc.title or "").strip() or None) if doc is not None else None
-    paragraphs = [line.strip() for line in body.split("\n") if line.strip()]
+    # Entities such as &#27; decode to control characters only now: clean the results too.
+    body = clean_text(doc.text or "") if doc is not None else ""
+    title = (clean_line(doc.title or "") or None) if doc is not None else None
+    paragraphs = [clean_line(line) for line in body.split("\n") if clean_line(line)]
     if paragraphs and title and paragraphs[0] == title:
         paragraphs = paragraphs[1:]  # the page's <h1> repeats the headline
     # A few words (a lone nav link surviving the fallback extractor) are not an article.
@@ -464,13 +613,13 @@ def _load_html(text: str, path: Path, defaults: _Defaults) -> list[Article]:
             path,
             _Defaults(
                 date=date,
-                source=(doc.sitename or "").strip() or defaults.source,
+                source=clean_line(doc.sitename or "") or defaults.source,
                 page=defaults.page,
             ),
             title=title,
-            authors=split_byline(doc.author) if doc.author else (),
+            authors=split_byline(clean_line(doc.author)) if doc.author else (),
             paragraphs=paragraphs,
-            url=doc.url,
+            url=clean_line(doc.url) if doc.url else None,
         )
     ]
 
