@@ -55,6 +55,8 @@ NOT_FOUND_THRESHOLD = 0.45
 # wrong articles overlap (0.73-0.81 on the sample page), their lead does not (≥0.03 vs ≤0.01).
 CROSS_LINGUAL_LEAD = 0.04
 _CJK = re.compile(r"[\u3400-\u9fff]")
+# "What does it say / what is it about": a request for the article's gist, not a fact.
+_SUMMARY = re.compile(r"(说|讲|写|报道)了?(些)?什么[？?]?$|主要内容|讲的是什么|大意")
 # Articles the reader reads per question (from the top of the ranking at the asked offset),
 # and how much of each: the retrieved chunk widened to about this many characters, which is
 # one model window (256 tokens with the question) for Chinese text.
@@ -273,10 +275,11 @@ class Library:
     ) -> Answer:
         question = resolution.question
         window = ranked[resolution.offset:]
-        if _CJK.search(question.normalized):
+        if _CJK.search(question.normalized) and not _SUMMARY.search(question.normalized):
             return self._read_answer(text, resolution, window, history, id_, k)
-        # A question with no Chinese is outside what the reader was trained on: answer it
-        # from the sentence ranking, with the cross-lingual relevance threshold.
+        # A question with no Chinese is outside what the reader was trained on, and "what does
+        # 《…》 say" has no span to point at: both are answered from the sentence ranking, with
+        # its relevance threshold (cross-lingual for English).
         page = window[:k]
         relevance = page[0].relevance if page else 0.0
         if not page or relevance < NOT_FOUND_THRESHOLD:
