@@ -8,6 +8,9 @@
 one model call. Per question: resolve follow-ups → dense + lexical retrieval → weighted fusion
 and date boosts → sentence extraction in the best articles → rerank by fused score plus
 extraction relevance → not-found decision → citations cut from the article text.
+
+One module (~450 lines) on purpose: the front door's methods and the ask pipeline's steps
+(rank, read, cite) share the private ``_Ranked`` record and nothing else uses them.
 """
 
 from __future__ import annotations
