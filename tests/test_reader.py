@@ -104,6 +104,20 @@ def test_best_span_respects_order_length_and_the_context(tokenizer) -> None:
     assert span.score == pytest.approx(8.0) and span.null == pytest.approx(2.0)
 
 
+def test_a_passage_keeps_its_best_span_and_its_lowest_no_answer_score() -> None:
+    from retrieval.reader.features import SpanScore, Window, best_per_passage
+
+    first, second, other = Window(0, [0], []), Window(0, [0], []), Window(1, [0], [])
+    got = best_per_passage([
+        (first, SpanScore(0, 2, score=3.0, null=1.0)),
+        (second, SpanScore(5, 7, score=4.0, null=-2.0)),
+        (other, None),
+    ])
+    assert set(got) == {0}  # a passage with no span in any window has no reading
+    span, null = got[0]
+    assert (span.start, span.end, span.score) == (5, 7, 4.0) and null == -2.0
+
+
 # -- calibration and weights -------------------------------------------------------------------
 
 

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from .metrics import exact_match, f1
 
 # Refusing a question the passage answers is the costlier error for a fact-checking desk only
 # up to a point: the threshold is the one that abstains most on negatives while refusing at
@@ -30,3 +35,30 @@ def calibrate(
     refused = sum(m <= threshold for m in pos) / len(pos)
     abstained = sum(m <= threshold for m in negatives) / len(negatives) if negatives else 0.0
     return Calibration(float(threshold), refused, abstained)
+
+
+class _HeldOut(Protocol):
+    @property
+    def answers(self) -> tuple[str, ...]: ...
+    @property
+    def start(self) -> int | None: ...
+
+
+def held_out_figures(
+    held: Sequence[_HeldOut], predictions: Sequence[tuple[str, float]]
+) -> dict[str, Any]:
+    """Span EM/F1 on the answerable examples and the calibrated threshold, from one
+    ``(span text, margin)`` per example (negatives have ``start`` None)."""
+    pairs = list(zip(held, predictions, strict=True))
+    answerable = [(e, p) for e, p in pairs if e.start is not None]
+    calibration = calibrate(
+        [m for e, (_, m) in pairs if e.start is not None],
+        [m for e, (_, m) in pairs if e.start is None],
+    )
+    return {
+        "em": float(np.mean([exact_match(t, e.answers) for e, (t, _) in answerable])),
+        "f1": float(np.mean([f1(t, e.answers) for e, (t, _) in answerable])),
+        "answerable": len(answerable),
+        "negatives": len(pairs) - len(answerable),
+        **asdict(calibration),
+    }

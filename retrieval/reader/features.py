@@ -8,7 +8,7 @@ token (``<s>``) stands for "no answer in this window".
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,3 +117,19 @@ def best_span(
     first, last = window.offsets[s], window.offsets[e]
     assert first is not None and last is not None
     return SpanScore(first[0], last[1], score, null)
+
+
+def best_per_passage(
+    scored: Iterable[tuple[Window, SpanScore | None]],
+) -> dict[int, tuple[SpanScore, float]]:
+    """Per passage (``Window.item``): its best span over all its windows, and its no-answer
+    score — as in SQuAD 2.0 readers, the lowest of its windows'."""
+    best: dict[int, SpanScore] = {}
+    null: dict[int, float] = {}
+    for window, span in scored:
+        if span is None:
+            continue
+        null[window.item] = min(null.get(window.item, np.inf), span.null)
+        if window.item not in best or span.score > best[window.item].score:
+            best[window.item] = span
+    return {item: (span, null[item]) for item, span in best.items()}

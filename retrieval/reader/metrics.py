@@ -42,7 +42,8 @@ def _longest_common_substring(a: list[str], b: list[str]) -> int:
 
 def _without_punctuation(text: str) -> str:
     return "".join(
-        ch for ch in text.lower().strip()
+        ch
+        for ch in text.lower().strip()
         if not (ch in _PUNCTUATION or unicodedata.category(ch).startswith("P"))
     )
 

@@ -7,7 +7,6 @@ exported to ONNX in the model cache, so asking needs onnxruntime and a tokenizer
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -24,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelError
-from .features import MAX_LENGTH, STRIDE, best_span, windows
+from .features import MAX_LENGTH, STRIDE, best_per_passage, best_span, windows
 
 BUNDLED_WEIGHTS = Path(__file__).resolve().parent / "weights" / "reader.safetensors"
 ONNX_FORMAT = 1
@@ -99,8 +98,7 @@ class Reader:
             max_length=MAX_LENGTH,
             stride=STRIDE,
         )
-        best: dict[int, tuple[int, int, float]] = {}
-        null: dict[int, float] = {}
+        scored = []
         for w in wins:
             # One window per run: int8 activations are scaled per run, so a batch would make a
             # window's scores depend on its batch mates (and padding costs as much as it saves).
@@ -112,32 +110,26 @@ class Reader:
                     {"input_ids": ids, "attention_mask": np.ones_like(ids)},
                 )
             )
-            span = best_span(w, s, e)
-            # As in SQuAD 2.0 readers: the passage's no-answer score is its lowest window's.
-            null[w.item] = min(null.get(w.item, np.inf), float(s[0] + e[0]))
-            if span is not None and (w.item not in best or span.score > best[w.item][2]):
-                best[w.item] = (span.start, span.end, span.score)
+            scored.append((w, best_span(w, s, e)))
+        best = best_per_passage(scored)
         out: list[Reading | None] = []
         for i, passage in enumerate(passages):
             if i not in best:
                 out.append(None)
                 continue
-            start, end, score = best[i]
+            span, null = best[i]
+            start, end = span.start, span.end
             # Token offsets can take in the whitespace before a word (a paragraph break).
             while start < end and passage[start].isspace():
                 start += 1
             while end > start and passage[end - 1].isspace():
                 end -= 1
-            margin = score - null[i]
+            margin = span.score - null
             out.append(Reading(start, end, passage[start:end], margin, margin > self.threshold))
         return out
 
 
 # ------------------------------------------------------------------------------ ONNX artifact
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _ensure_onnx(weights: Path, base: Path, precision: str) -> Path:
@@ -146,7 +138,7 @@ def _ensure_onnx(weights: Path, base: Path, precision: str) -> Path:
     if precision not in PRECISIONS:
         raise ModelError(f"unknown reader precision {precision!r}; choose one of {PRECISIONS}")
     revision = offline_model.default_model_revision(base)
-    key = f"{_sha256(weights)[:16]}-{revision}-{precision}-v{ONNX_FORMAT}"
+    key = f"{offline_model.sha256_file(weights)[:16]}-{revision}-{precision}-v{ONNX_FORMAT}"
     folder = offline_model.cache_root() / "models" / f"reader-{key}"
     if (folder / _RECORD).is_file() and (folder / "reader.onnx").is_file():
         return folder

@@ -16,37 +16,22 @@ from typing import Any
 
 import numpy as np
 
-from .calibration import calibrate
+from .calibration import held_out_figures
 from .data import Example
-from .metrics import exact_match, f1
 from .model import quantize_int8, read_trained, weights_info, write_safetensors
 from .reader import BUNDLED_WEIGHTS, DEFAULT_PRECISION, Reader
 from .train import TrainConfig, split_data
 
 
-def held_out_figures(reader: Reader, held: list[Example]) -> dict[str, Any]:
-    """Span EM/F1 on the answerable held-out questions, and the calibrated threshold."""
-    margins, em, f = [], [], []
+def measure(reader: Reader, held: list[Example]) -> dict[str, Any]:
+    """The held-out figures of ``reader``, each example read alone, as asking does."""
+    predictions = []
     for e in held:
         reading = reader.read(e.question, [e.passage])[0]
-        margin = reading.margin if reading is not None else -np.inf
-        margins.append(margin)
-        if e.start is not None:
-            shown = reading.text if reading is not None else ""
-            em.append(exact_match(shown, e.answers))
-            f.append(f1(shown, e.answers))
-    calibration = calibrate(
-        [m for m, e in zip(margins, held, strict=True) if e.start is not None],
-        [m for m, e in zip(margins, held, strict=True) if e.start is None],
-    )
+        predictions.append(("", -np.inf) if reading is None else (reading.text, reading.margin))
     return {
-        "answerable": len(em),
-        "negatives": len(held) - len(em),
-        "em": round(float(np.mean(em)), 4),
-        "f1": round(float(np.mean(f)), 4),
-        "threshold": round(calibration.threshold, 4),
-        "refused": round(calibration.refused, 4),
-        "abstained": round(calibration.abstained, 4),
+        k: round(v, 4) if isinstance(v, float) else v
+        for k, v in held_out_figures(held, predictions).items()
     }
 
 
@@ -58,7 +43,7 @@ def ship(run: Path, to: Path, precision: str = DEFAULT_PRECISION) -> dict[str, A
     staging = to.with_name(to.stem + ".staging.safetensors")
     write_safetensors(tensors, staging, {**info, "weights": "int8 per row"})
     try:
-        figures = held_out_figures(Reader.load(staging, precision=precision), held)
+        figures = measure(Reader.load(staging, precision=precision), held)
     finally:
         staging.unlink(missing_ok=True)
     shipped = {

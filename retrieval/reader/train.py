@@ -24,13 +24,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from . import data as reader_data
-from .calibration import calibrate
-from .features import MAX_LENGTH, STRIDE, Window, best_span, label, windows
-from .metrics import exact_match, f1
+from .calibration import held_out_figures
+from .features import MAX_LENGTH, STRIDE, Window, best_per_passage, best_span, label, windows
 from .model import SpanReaderModel, base_encoder, save_weights
 
 
@@ -151,53 +149,35 @@ def predict(
     examples: list[reader_data.Example],
     bf16: bool,
     batch_size: int = 32,
-) -> list[tuple[str, float, float]]:
-    """Per example: (best span text, its score, the no-answer score) over all its windows."""
+) -> list[tuple[str, float]]:
+    """Per example: its best span's text and margin over "no answer", over all its windows."""
     model.eval()
     wins = windows(tokenizer, [e.question for e in examples], [e.passage for e in examples])
-    best: dict[int, tuple[str, float, float]] = {}
     order = sorted(range(len(wins)), key=lambda k: len(wins[k].input_ids))
+    scored = []
     for i in range(0, len(order), batch_size):
         group = [wins[k] for k in order[i : i + batch_size]]
         feats = [Feature(w.input_ids, [o is not None for o in w.offsets], 0, 0) for w in group]
-        batch = collate(feats, tokenizer.pad_token_id)
-        start, end = masked_logits(model, batch, bf16)
+        start, end = masked_logits(model, collate(feats, tokenizer.pad_token_id), bf16)
         for w, s, e in zip(group, start.float().numpy(), end.float().numpy(), strict=True):
-            span = best_span(w, s, e)
-            if span is None:
-                continue
-            passage = examples[w.item].passage
-            text = passage[span.start : span.end]
-            prior = best.get(w.item)
-            null = span.null if prior is None else min(prior[2], span.null)
-            if prior is None or span.score > prior[1]:
-                best[w.item] = (text, span.score, null)
-            else:
-                best[w.item] = (prior[0], prior[1], null)
+            scored.append((w, best_span(w, s, e)))
     model.train()
-    return [best.get(i, ("", -math.inf, math.inf)) for i in range(len(examples))]
+    best = best_per_passage(scored)
+    return [
+        (examples[i].passage[best[i][0].start : best[i][0].end], best[i][0].score - best[i][1])
+        if i in best
+        else ("", -math.inf)
+        for i in range(len(examples))
+    ]
 
 
 def evaluate(
     model: SpanReaderModel, tokenizer: Any, held: list[reader_data.Example], bf16: bool
 ) -> dict[str, Any]:
-    preds = predict(model, tokenizer, held, bf16)
-    answerable = [(e, p) for e, p in zip(held, preds, strict=True) if e.start is not None]
-    em = float(np.mean([exact_match(p[0], e.answers) for e, p in answerable]))
-    f = float(np.mean([f1(p[0], e.answers) for e, p in answerable]))
-    margins = [p[1] - p[2] for p in preds]
-    calibration = calibrate(
-        [m for m, e in zip(margins, held, strict=True) if e.start is not None],
-        [m for m, e in zip(margins, held, strict=True) if e.start is None],
-    )
-    return {
-        "em": em,
-        "f1": f,
-        "answerable": len(answerable),
-        "negatives": len(held) - len(answerable),
-        **asdict(calibration),
-        "score": f * (1 - calibration.refused) + calibration.abstained,
-    }
+    figures = held_out_figures(held, predict(model, tokenizer, held, bf16))
+    # The checkpoint choice: span F1 on what is answered, plus abstention on the negatives.
+    figures["score"] = figures["f1"] * (1 - figures["refused"]) + figures["abstained"]
+    return figures
 
 
 # ---------------------------------------------------------------------------------- training
