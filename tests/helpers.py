@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from click.testing import Result
@@ -28,3 +29,13 @@ def assert_rejected(
         outcome()
     assert str(excinfo.value) == message
     return excinfo.value
+
+
+def write(path: Path, content: str | bytes) -> Path:
+    """Write a test input file (bytes as they are, text as UTF-8), creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path

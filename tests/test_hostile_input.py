@@ -30,6 +30,7 @@ from retrieval.feedback import CitedArticle, Feedback, FeedbackStore, write_csv
 from retrieval.index import Index
 from retrieval.library import Library
 from retrieval.sources.loading import LoadReport, load_path
+from tests.helpers import write
 from tests.telegram.harness import DEFAULT_TOKEN, User
 from tests.telegram.html_rules import assert_valid
 from tests.telegram.offline import (
@@ -51,15 +52,6 @@ DEEP = "[" * 50_000 + "]" * 50_000  # within the line limit; json.loads recursed
 
 def run(*args: str, stdin: str | bytes | None = None) -> Result:
     return CliRunner().invoke(main, list(args), input=stdin, catch_exceptions=False)
-
-
-def write(path: Path, content: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    return path
 
 
 def jsonl(*records: Any) -> str:

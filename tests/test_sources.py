@@ -13,7 +13,7 @@ import pytest
 from retrieval.errors import InputError
 from retrieval.sources.loading import load_articles, load_path, split_byline
 from tests.constants import SAMPLE_PAGE
-from tests.helpers import assert_rejected
+from tests.helpers import assert_rejected, write
 
 PAGE_TEXT = SAMPLE_PAGE.read_text(encoding="utf-8")
 PAGE_TITLES = [
@@ -61,15 +61,6 @@ ARTICLE_MD = """# 市国土空间规划审查委员会召开会议
 
 会议强调，要坚持规划引领，让工作成绩经得起历史考验。
 """
-
-
-def write(path: Path, content: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    return path
 
 
 # --------------------------------------------------------------------------- page
