@@ -1,6 +1,6 @@
 """The reader's held-out DRCD articles as a small archive: an end-to-end dev set (prints figures).
 
-    python bench/reader_dev.py [--compare-leads]
+    python bench/reader_dev.py [--compare-leads] [--depths 1 3]
 
 DRCD (Shao et al. 2018, CC BY-SA 3.0; ../shared/benchmarks/drcd-train): the questions of the
 articles the reader's training held out (the split stored in the shipped weights' metadata),
@@ -47,16 +47,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--compare-leads", action="store_true",
                         help="also run with READ_LEAD 0 (max margin) and inf (rank order only)")
+    parser.add_argument("--depths", type=int, nargs="+", default=[library.READ_DEPTH],
+                        help="READ_DEPTH values to compare (articles the reader reads)")
     args = parser.parse_args()
     contexts, questions = held_out_archive()
     contexts, cut, untouched = cut_half(contexts, questions)
     default = library.READ_LEAD
     leads = (default, 0.0, float("inf")) if args.compare_leads else (default,)
-    for lead in leads:
-        library.READ_LEAD = lead
-        print(f"READ_LEAD {lead} (cite a lower-ranked article first when its margin leads by "
-              "more than this)")
-        run_archive("drcd-held-out", contexts, cut, untouched, thresholds=lead == default)
+    for depth in args.depths:
+        library.READ_DEPTH = depth
+        for lead in leads:
+            library.READ_LEAD = lead
+            print(f"READ_DEPTH {depth}, READ_LEAD {lead} (cite a lower-ranked article first "
+                  "when its margin leads by more than this)")
+            run_archive("drcd-held-out", contexts, cut, untouched, thresholds=lead == default)
 
 
 if __name__ == "__main__":

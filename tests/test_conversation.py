@@ -84,3 +84,16 @@ def test_main_entity_is_the_subject_the_question_opens_with() -> None:
     assert main_entity(analyze("东阿县市场监督管理局有多少人？")) == "东阿县市场监督管理局"
     # Opening with the question word: the longest topic word stands in.
     assert main_entity(analyze("谁讲述了小萝卜头的故事？")) == "小萝卜头"
+
+
+def test_a_date_qualifying_the_subject_stays_with_it() -> None:
+    # "8月份…利率" is one month's rate: a follow-up about "它" must keep the month.
+    assert main_entity(analyze("8月份全市普惠小微贷款加权平均利率是多少？")) == (
+        "8月份全市普惠小微贷款加权平均利率"
+    )
+    first = resolve("8月份全市普惠小微贷款加权平均利率是多少？", None, k=3)
+    history = remember(None, first, k=3, person=None)
+    follow = resolve("那它同比下降了多少？", history, k=3)
+    assert follow.question.text == "8月份全市普惠小微贷款加权平均利率同比下降了多少？"
+    # A date set off by a comma says when, not what.
+    assert main_entity(analyze("10月7日，冠县共有多少家绿色建材企业？")) == "冠县"

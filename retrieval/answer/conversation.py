@@ -37,7 +37,7 @@ _PERSON_PRONOUN_RE = re.compile(r"他们|她们|他|她")
 _WHAT_ABOUT_RE = re.compile(r"^(?:那|那么)?(?P<x>[^，,。？?]{1,12})呢[?？]?$")
 _LEADING_THEN_RE = re.compile(r"^(?:那么|那)(?=[^个家位条项些])")
 _LEADING_DATE_RE = re.compile(
-    r"^(?:\d{4}年)?(?:\d{1,2}月)?(?:\d{1,2}[日号])?(?:上午|下午|晚上)?[，,]?"
+    r"^(?P<date>(?:\d{4}年)?(?:\d{1,2}月份?)?(?:\d{1,2}[日号])?(?:上午|下午|晚上)?)(?P<comma>[，,]?)"
 )
 # Words that end a question's opening subject: its verb, a question word, a particle.
 _PREDICATE_RE = re.compile(
@@ -113,11 +113,18 @@ def main_entity(question: Question) -> str | None:
 
 def leading_subject(text: str) -> str | None:
     """The noun phrase a question opens with, or None when it opens with a verb or question word."""
-    text = _LEADING_DATE_RE.sub("", _LEADING_THEN_RE.sub("", text.strip()))
+    text = _LEADING_THEN_RE.sub("", text.strip())
+    dated = _LEADING_DATE_RE.match(text)
+    assert dated is not None  # every part of the pattern is optional
+    text = text[dated.end():]
     match = _PREDICATE_RE.search(text)
     subject = text[: match.start()] if match else ""
     subject = subject.strip(" ,，。?？!！")
-    return subject if 2 <= len(subject) <= 16 else None
+    if not 2 <= len(subject) <= 16:
+        return None
+    # "8月份全市…利率" names one month's rate: the date stays with its subject. A date set off
+    # by a comma ("10月7日，冠县…") says when, not what, and is left out.
+    return subject if dated.group("comma") else dated.group("date") + subject
 
 
 def resolve(text: str, history: History | None, *, k: int, offset: int = 0) -> Resolution:
