@@ -16,7 +16,7 @@ import torch
 from retrieval.reader import Reader
 from retrieval.reader.calibration import calibrate
 from retrieval.reader.data import Example, cut_negative, load_examples, split_held_out
-from retrieval.reader.features import best_span, label, windows
+from retrieval.reader.features import best_span, label, trim_span, windows
 from retrieval.reader.metrics import exact_match, f1
 from retrieval.reader.model import dequantize, quantize_int8
 
@@ -278,3 +278,16 @@ def test_training_is_seeded_and_a_resumed_run_ends_where_an_unbroken_one_does(
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert [h["f1"] for h in unbroken["history"]] == [h["f1"] for h in resumed["history"]]
     assert (tmp_path / "unbroken" / "reader.safetensors").is_file()
+
+
+@pytest.mark.parametrize(("passage", "expected"), [
+    ("1884年的", "1884年"),
+    ("的经济萧条，", "经济萧条"),
+    ("  冠县  ", "冠县"),
+    ("此行的目的", "此行的目的"),   # 目的 is a word, not a particle
+    ("的士司机", "的士司机"),
+    ("的", "的"),                   # nothing would be left: unchanged
+])
+def test_a_span_loses_stray_edges_but_not_words(passage: str, expected: str) -> None:
+    start, end = trim_span(passage, 0, len(passage))
+    assert passage[start:end] == expected

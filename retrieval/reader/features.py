@@ -133,3 +133,31 @@ def best_per_passage(
         if window.item not in best or span.score > best[window.item].score:
             best[window.item] = span
     return {item: (span, null[item]) for item, span in best.items()}
+
+
+# Edges an answer never has: whitespace (token offsets can take in a paragraph break before
+# a word), punctuation, and the particle 的 ("1884年的" → "1884年", "的经济萧条" → "经济萧条").
+# Trimming them turned 8 of 332 wrong spans right on the held-out DRCD archive and no right
+# one wrong. The words ending or starting in 的 that can stand as an answer are kept whole.
+_EDGE = set("的，、。；：,;:.!?！？")
+_DE_WORDS_END = ("目的", "有的", "别的", "似的")
+_DE_WORDS_START = ("的士", "的确", "的哥")
+
+
+def trim_span(passage: str, start: int, end: int) -> tuple[int, int]:
+    """``start:end`` without whitespace, punctuation or a stray 的 at either edge (unchanged
+    when nothing would be left)."""
+    given = start, end
+    while start < end:
+        ch = passage[start]
+        if ch.isspace() or (ch in _EDGE and not passage.startswith(_DE_WORDS_START, start)):
+            start += 1
+        else:
+            break
+    while end > start:
+        ch = passage[end - 1]
+        if ch.isspace() or (ch in _EDGE and not passage[:end].endswith(_DE_WORDS_END)):
+            end -= 1
+        else:
+            break
+    return (start, end) if start < end else given

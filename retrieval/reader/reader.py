@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelError
-from .features import MAX_LENGTH, STRIDE, best_per_passage, best_span, windows
+from .features import MAX_LENGTH, STRIDE, best_per_passage, best_span, trim_span, windows
 
 BUNDLED_WEIGHTS = Path(__file__).resolve().parent / "weights" / "reader.safetensors"
 ONNX_FORMAT = 1
@@ -118,12 +118,7 @@ class Reader:
                 out.append(None)
                 continue
             span, null = best[i]
-            start, end = span.start, span.end
-            # Token offsets can take in the whitespace before a word (a paragraph break).
-            while start < end and passage[start].isspace():
-                start += 1
-            while end > start and passage[end - 1].isspace():
-                end -= 1
+            start, end = trim_span(passage, span.start, span.end)
             margin = span.score - null
             out.append(Reading(start, end, passage[start:end], margin, margin > self.threshold))
         return out
