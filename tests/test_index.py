@@ -342,3 +342,33 @@ def test_reader_keeps_answering_during_an_ingest_and_sees_it_without_reopening(
     assert reader.dense_search("聊城降雪", k=1)[0].article_id == "weather-1"
     assert reader.stats().articles == 61
     reader.close()
+
+
+def test_upsert_reads_a_stream_one_batch_at_a_time(fresh: Index) -> None:
+    articles = corpus(12)
+    pulled = 0
+    pulled_at_commit: list[int] = []
+
+    def stream():
+        nonlocal pulled
+        for article in articles:
+            pulled += 1
+            yield article
+
+    report = fresh.upsert(stream(), batch_size=4,
+                          progress=lambda p: pulled_at_commit.append(pulled))
+    assert len(report.added) == 12
+    # each commit happens after reading only its own batch: memory holds one batch, not all
+    assert pulled_at_commit == [4, 8, 12]
+
+
+def test_an_id_repeated_across_batches_is_reported_once_and_the_last_copy_wins(
+    fresh: Index,
+) -> None:
+    articles = corpus(5)
+    edited = Article(**{**articles[0].to_dict(), "paragraphs": ("后来的版本：聊城举办龙舟赛。",)})
+    report = fresh.upsert(iter([*articles, edited]), batch_size=2)
+    assert sorted(report.added) == sorted(a.id for a in articles)
+    assert report.replaced == [] and report.unchanged == []
+    assert fresh.article(articles[0].id).paragraphs == ("后来的版本：聊城举办龙舟赛。",)
+    assert fresh.stats().articles == 5

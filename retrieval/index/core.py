@@ -22,8 +22,9 @@ SQLite.
 
 from __future__ import annotations
 
+import itertools
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Sized
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -225,24 +226,27 @@ class Index:
         *,
         batch_size: int = 64,
         progress: Callable[[IngestProgress], None] | None = None,
+        total: int | None = None,
     ) -> IngestReport:
         """Add new articles, replace changed ones, skip identical ones (no embedding).
 
-        Each batch of ``batch_size`` articles is committed atomically: after a crash, an
-        article is either completely in every store or not at all.
+        ``articles`` is read lazily, one batch of ``batch_size`` at a time, so an archive of
+        any size is ingested in bounded memory; ``total`` (if known) is what progress reports
+        count towards. Each batch is committed atomically: after a crash, an article is either
+        completely in every store or not at all. An id repeated within the call: the last copy
+        wins.
         """
-        unique: dict[str, Article] = {}
-        for article in articles:
-            unique[article.id] = article  # the last copy of a repeated id wins
-        todo = list(unique.values())
+        if total is None and isinstance(articles, Sized):
+            total = len(articles)
         size = max(1, batch_size)
-        writer = BatchWriter(self, len(todo), progress)
+        writer = BatchWriter(self, total, progress)
+        stream = iter(articles)
         with writer_lock(self.path):
             with self._lock:
                 remove_stale_temp_files(self.path)
                 self._refresh()
-            for start in range(0, len(todo), size):
-                writer.write(todo[start : start + size])
+            while batch := list(itertools.islice(stream, size)):
+                writer.write(batch)
             return writer.finish()
 
     def _embed(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
