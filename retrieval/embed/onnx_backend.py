@@ -6,7 +6,9 @@ quantisation (MatMul weights int8 per channel, activations quantised per batch a
 Pooling (mean or CLS, read from the model's ST Pooling module) and L2 normalisation run in numpy.
 
 The artifact is built on first use next to the model in the cache, under a file lock, in a
-temporary directory renamed into place, with the source revision and sha256 recorded.
+temporary directory renamed into place, with the source revision and sha256 recorded. It also
+keeps the tokenizer and the few settings encoding needs (``EncoderRecord``), so loading a built
+artifact (``load_recorded_encoder``) needs neither torch nor sentence-transformers.
 """
 
 from __future__ import annotations

@@ -50,6 +50,13 @@ if TYPE_CHECKING:
 
 EMBED_BATCH = 32
 EXACT_BELOW = 20_000  # date-filtered dense search scores this many candidates exactly
+# Lexical queries leave out words held by more than this share of the chunks (BM25 weighs
+# them near zero; FTS5 would score every chunk holding them), once the index holds more than
+# COMMON_MIN chunks, so small archives rank exactly as before. If every word is that common,
+# the COMMON_KEEP rarest are searched. bench/search_latency.py reports speed and top-20 overlap.
+COMMON_SHARE = 0.02
+COMMON_MIN = 2_000
+COMMON_KEEP = 2
 
 
 def passage_text(chunk: Chunk) -> str:
@@ -328,17 +335,35 @@ class Index:
         self, query: str, k: int = 20, *, date_from: str | None = None,
         date_to: str | None = None,
     ) -> list[Hit]:
-        """BM25 over jieba words of the normalised query (any word may match)."""
+        """BM25 over jieba words of the normalised query (any word may match).
+
+        In a large index, words held by very many chunks are left out of the query: BM25
+        weighs them near zero, but FTS5 scores every chunk that holds any query word, so one
+        such word made a search of 100k chunks take ~0.4 s (bench/search_latency.py).
+        """
         words = query_words(query, user_dict=self._user_dict)
         if not words or k <= 0:
             return []
-        match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+        chunks = self.stats().chunks  # cached per generation
         with self._lock:
+            if chunks > COMMON_MIN:
+                words = self._rare_enough(words, chunks)
+            match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
             rows = self._store.lexical(match, k, date_from, date_to)
         return [
             Hit(chunk_id, article_id, score, rank, "lexical")
             for rank, (chunk_id, article_id, score) in enumerate(rows, start=1)
         ]
+
+    def _rare_enough(self, words: list[str], chunks: int) -> list[str]:
+        """``words`` without those held by more than COMMON_SHARE of ``chunks`` chunks (and
+        more than COMMON_MIN); if every word is that common, the COMMON_KEEP rarest."""
+        counts = self._store.document_counts(words)
+        limit = max(COMMON_MIN, COMMON_SHARE * chunks)
+        rare = [w for w in words if counts.get(w, 0) <= limit]
+        if rare:
+            return rare
+        return sorted(words, key=lambda w: counts.get(w, 0))[:COMMON_KEEP]
 
     # -- lookups -----------------------------------------------------------------------------
 
