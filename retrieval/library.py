@@ -215,13 +215,15 @@ class Library:
         *,
         batch_size: int = 64,
         progress: Callable[[IngestProgress], None] | None = None,
+        total: int | None = None,
     ) -> IngestReport:
         """Add or replace articles; readers of this library see them on their next question.
 
         Unchanged articles (same content hash) are skipped; each batch of ``batch_size``
-        articles is committed atomically.
+        articles is committed atomically. ``articles`` may be a generator: it is read one
+        batch at a time (``total``, if known, is what progress counts towards).
         """
-        return self.index.upsert(articles, batch_size=batch_size, progress=progress)
+        return self.index.upsert(articles, batch_size=batch_size, progress=progress, total=total)
 
     def delete(self, article_ids: Iterable[str]) -> int:
         """Delete articles with all their chunks; returns how many existed."""

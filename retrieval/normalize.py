@@ -69,7 +69,9 @@ def _tokenizer(user_dict: str | None, digest: str | None) -> jieba.Tokenizer:
 
         # jieba announces dictionary loading on stderr at DEBUG level; the CLI must stay quiet.
         jieba.setLogLevel(logging.WARNING)
-        tokenizer = jieba.Tokenizer()
+        # Without a user dictionary, jieba's default tokenizer (which question analysis and
+        # the tagger use too) segments the same way; sharing it saves a second ~0.5 s load.
+        tokenizer = jieba.dt if user_dict is None else jieba.Tokenizer()
         tokenizer.initialize()
         if user_dict is not None:
             tokenizer.load_userdict(user_dict)

@@ -155,3 +155,20 @@ def test_kill_at_random_times_then_rerun_completes(setup) -> None:
         before, present = present, assert_consistent(index_dir, articles)
         assert present > before or present == N_ARTICLES, f"seed {seed}"
     finish_and_verify(index_dir, source, articles, present)
+
+
+def test_kill_while_streaming_a_folder_keeps_every_committed_batch(setup, tmp_path) -> None:
+    """A folder of one-article files streams through the index batch by batch; a kill after
+    a commit loses nothing committed, and the rerun finishes the rest."""
+    index_dir, _source, articles = setup
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    records, _ = load_corpus()
+    for n, record in enumerate(records):  # sorted names keep the corpus order
+        (folder / f"{n:03d}.jsonl").write_text(json.dumps(record, ensure_ascii=False) + "\n",
+                                               encoding="utf-8")
+    process = ingest(index_dir, folder, "after-commit:3")
+    _out, err = process.communicate(timeout=600)
+    assert process.returncode == -signal.SIGKILL, err
+    assert assert_consistent(index_dir, articles) == PRELOADED + 3 * BATCH
+    finish_and_verify(index_dir, folder, articles, PRELOADED + 3 * BATCH)

@@ -342,3 +342,62 @@ def test_reader_keeps_answering_during_an_ingest_and_sees_it_without_reopening(
     assert reader.dense_search("聊城降雪", k=1)[0].article_id == "weather-1"
     assert reader.stats().articles == 61
     reader.close()
+
+
+def test_upsert_reads_a_stream_one_batch_at_a_time(fresh: Index) -> None:
+    articles = corpus(12)
+    pulled = 0
+    pulled_at_commit: list[int] = []
+
+    def stream():
+        nonlocal pulled
+        for article in articles:
+            pulled += 1
+            yield article
+
+    report = fresh.upsert(stream(), batch_size=4,
+                          progress=lambda p: pulled_at_commit.append(pulled))
+    assert len(report.added) == 12
+    # each commit happens after reading only its own batch: memory holds one batch, not all
+    assert pulled_at_commit == [4, 8, 12]
+
+
+def test_an_id_repeated_across_batches_is_reported_once_and_the_last_copy_wins(
+    fresh: Index,
+) -> None:
+    articles = corpus(5)
+    edited = Article(**{**articles[0].to_dict(), "paragraphs": ("后来的版本：聊城举办龙舟赛。",)})
+    report = fresh.upsert(iter([*articles, edited]), batch_size=2)
+    assert sorted(report.added) == sorted(a.id for a in articles)
+    assert report.replaced == [] and report.unchanged == []
+    assert fresh.article(articles[0].id).paragraphs == ("后来的版本：聊城举办龙舟赛。",)
+    assert fresh.stats().articles == 5
+
+
+def test_document_counts_are_the_chunks_holding_each_word(shared_index: Index) -> None:
+    words = ["聊城", "降雪", "中国", "不存在的词语"]
+    rows = shared_index._store.conn.execute("SELECT words FROM chunks_fts").fetchall()
+    expected = {w: sum(w in row[0].split(" ") for row in rows) for w in words}
+    counts = shared_index._store.document_counts(words)
+    assert {w: counts.get(w, 0) for w in words} == expected
+    assert expected["聊城"] >= 1 and expected["不存在的词语"] == 0
+
+
+def test_lexical_search_leaves_out_words_most_chunks_hold(
+    shared_index: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import retrieval.index.core as core
+
+    rows = shared_index._store.conn.execute("SELECT words FROM chunks_fts").fetchall()
+    counts = {w: sum(w in r[0].split(" ") for r in rows) for w in ("中国", "首场", "降雪")}
+    assert counts["中国"] > max(counts["首场"], counts["降雪"]) >= 1
+    # as in a large archive: "common" = held by more chunks than 首场 and 降雪 are
+    monkeypatch.setattr(core, "COMMON_MIN", 0)
+    monkeypatch.setattr(core, "COMMON_SHARE", max(counts["首场"], counts["降雪"]) / len(rows))
+    assert shared_index._rare_enough(["中国", "首场", "降雪"], len(rows)) == ["首场", "降雪"]
+    assert shared_index.lexical_search("中国首场降雪", k=3)[0].article_id == "weather-1"
+    # every word common: the rarest ones are still searched
+    monkeypatch.setattr(core, "COMMON_SHARE", 0.0)
+    rarest = sorted(["中国", "首场", "降雪"], key=counts.__getitem__)[: core.COMMON_KEEP]
+    assert shared_index._rare_enough(["中国", "首场", "降雪"], len(rows)) == rarest
+    assert shared_index.lexical_search("中国首场降雪", k=3)[0].article_id == "weather-1"

@@ -141,8 +141,7 @@ def test_int8_weights_are_within_half_a_step_of_the_trained_ones() -> None:
 
 
 def test_shipped_weights_are_small_and_say_how_they_were_made() -> None:
-    from retrieval.reader.model import weights_info
-    from retrieval.reader.reader import BUNDLED_WEIGHTS
+    from retrieval.reader.reader import BUNDLED_WEIGHTS, weights_info
 
     assert BUNDLED_WEIGHTS.stat().st_size <= 25 * 1024 * 1024
     info = weights_info(BUNDLED_WEIGHTS)

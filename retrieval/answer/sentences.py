@@ -40,6 +40,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..chunks import split_sentences
 from ..normalize import normalize_for_search
@@ -125,10 +126,19 @@ class Extraction:
 
 @functools.cache
 def _idf() -> tuple[dict[str, float], float]:
-    import jieba.analyse
+    """jieba's IDF table (``jieba/analyse/idf.txt``) and its median, read as jieba reads it.
 
-    table = jieba.analyse.default_tfidf
-    return table.idf_freq, table.median_idf
+    Read here instead of through ``jieba.analyse``, whose import also loads the POS tagger's
+    word tags (~0.5-1 s): most questions never tag, and a cold ``newsqa ask`` pays for it.
+    """
+    import jieba
+
+    path = Path(jieba.__file__).parent / "analyse" / "idf.txt"
+    table = {}
+    for line in path.read_bytes().decode("utf-8").splitlines():
+        word, weight = line.strip().split(" ")
+        table[word] = float(weight)
+    return table, sorted(table.values())[len(table) // 2]
 
 
 def term_weight(term: str) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,37 +36,61 @@ def _open(index_dir: Path | None) -> Library:
 
 @dataclass
 class _Inputs:
-    articles: list[Article] = field(default_factory=list)
+    articles: int = 0  # counted, not kept: the second pass streams them into the index
     files: int = 0
     rejected: list[str] = field(default_factory=list)  # one message per file, naming it
     skipped: list[str] = field(default_factory=list)  # files not tried (extension), and why
 
 
-def _read_inputs(
+def _check_inputs(
     paths: tuple[Path, ...], fmt: str, date: str | None, source: str | None
 ) -> _Inputs:
-    """Parse every input before anything is written, so one bad file cannot half-ingest."""
-    from ..sources.loading import LoadReport, load_path
+    """Parse every input before anything is written, so one bad file cannot half-ingest.
+
+    Only counts are kept: parsing is cheap next to embedding, so the articles are parsed
+    again by ``_good_articles`` and streamed into the index in bounded memory.
+    """
+    from ..sources.loading import LoadReport, iter_path
 
     inputs = _Inputs()
     for path in paths:
         report = LoadReport()
         try:
-            files = load_path(path, format=fmt, date=date, source=source, report=report)
+            for source_file in iter_path(path, format=fmt, date=date, source=source,
+                                         report=report):
+                if not source_file.articles:
+                    inputs.rejected.append(f"{source_file.path}: no articles found")
+                    continue
+                inputs.files += 1
+                inputs.articles += len(source_file.articles)
         except InputError as exc:
             inputs.rejected.append(str(exc))
-            continue
         finally:
             # Each bad file of a folder counts (and is named) on its own.
             inputs.rejected.extend(str(exc) for exc in report.rejected)
             inputs.skipped.extend(f"{file}: {why}" for file, why in report.skipped)
-        for source_file in files:
-            if not source_file.articles:
-                inputs.rejected.append(f"{source_file.path}: no articles found")
-                continue
-            inputs.files += 1
-            inputs.articles.extend(source_file.articles)
     return inputs
+
+
+def _good_articles(
+    paths: tuple[Path, ...], fmt: str, date: str | None, source: str | None,
+    late: list[str],
+) -> Iterator[Article]:
+    """The articles of the files ``_check_inputs`` accepted, one file at a time.
+
+    A file that became unreadable since the check is added to ``late`` (and skipped).
+    """
+    from ..sources.loading import LoadReport, iter_path
+
+    for path in paths:
+        report = LoadReport()
+        try:
+            for source_file in iter_path(path, format=fmt, date=date, source=source,
+                                         report=report):
+                yield from source_file.articles
+        except InputError as exc:
+            report.rejected.append(exc)
+        late.extend(str(exc) for exc in report.rejected)
 
 
 class _Progress:
@@ -125,7 +150,7 @@ def ingest(
     All files are read and checked first: if any is rejected nothing is written, unless
     --skip-bad is given.
     """
-    inputs = _read_inputs(paths, fmt, date, source)
+    inputs = _check_inputs(paths, fmt, date, source)
     for message in inputs.skipped:
         click.echo(f"skipped: {message}", err=True)
     for message in inputs.rejected:
@@ -138,12 +163,20 @@ def ingest(
     from ..library import Library
 
     with Library.create(index_dir, model=model, user_dict=user_dict) as library:
-        progress = _Progress(len(inputs.articles), quiet)
+        progress = _Progress(inputs.articles, quiet)
+        late: list[str] = []
         try:
-            report = library.ingest(inputs.articles, batch_size=batch_size, progress=progress)
+            report = library.ingest(_good_articles(paths, fmt, date, source, late),
+                                    batch_size=batch_size, progress=progress,
+                                    total=inputs.articles)
         finally:
             progress.close()
         where = library.path
+    rejected = set(inputs.rejected)
+    for message in late:
+        if message not in rejected:  # changed between the check and the ingest
+            click.echo(f"rejected: {message}", err=True)
+            inputs.rejected.append(message)
     rate = report.chunks_added / report.seconds if report.seconds > 0 else 0.0
     click.echo(
         f"{where}: {len(report.added)} added, {len(report.replaced)} replaced, "

@@ -159,16 +159,17 @@ class Embedder:
         items = list(texts)
         if not items:
             return np.zeros((0, self.info.dimension), dtype=np.float32)
-        import torch
-
         try:
-            with self._lock, torch.inference_mode():
+            with self._lock:
                 if self._onnx is not None:
                     return self._onnx.encode([prompt + text for text in items], batch_size)
-                vectors = self._model.encode(
-                    items, prompt=prompt, batch_size=batch_size, convert_to_numpy=True,
-                    normalize_embeddings=True, show_progress_bar=False,
-                )
+                import torch  # only the torch backends get here: the ONNX path never loads it
+
+                with torch.inference_mode():
+                    vectors = self._model.encode(
+                        items, prompt=prompt, batch_size=batch_size, convert_to_numpy=True,
+                        normalize_embeddings=True, show_progress_bar=False,
+                    )
         except (RuntimeError, ValueError) as exc:  # onnxruntime's errors subclass RuntimeError
             raise ModelError(f"embedding with {self.info.name} failed: {exc}") from exc
         return np.ascontiguousarray(vectors, dtype=np.float32)
@@ -197,6 +198,10 @@ def load_embedder(model: str | None = None, *, backend: str | None = None) -> Em
 
 
 def _load(resolved: ResolvedModel, backend: str) -> Embedder:
+    if backend == "onnx-int8":
+        built = _load_built_onnx(resolved)
+        if built is not None:
+            return built
     _configure_threads()
     path: Path | None  # None: a hub model loaded without a local snapshot
     if resolved.kind == "default":
@@ -214,7 +219,7 @@ def _load(resolved: ResolvedModel, backend: str) -> Embedder:
     if backend == "torch-int8":
         st_model = _quantize_int8(st_model)
     elif backend == "onnx-int8":
-        onnx = _load_onnx(st_model, resolved.name, revision)
+        onnx = _load_onnx(st_model, resolved.name, revision, path)
     dimension = _dimension(st_model, resolved.name)
     query, passage = family_prompts(str(path) if resolved.kind == "folder" else resolved.name,
                                     dict(getattr(st_model, "prompts", {}) or {}))
@@ -226,7 +231,42 @@ def _load(resolved: ResolvedModel, backend: str) -> Embedder:
     return Embedder(None if onnx else st_model, info, path, onnx)
 
 
-def _load_onnx(st_model: Any, name: str, revision: str) -> OnnxEncoder:
+def _load_built_onnx(resolved: ResolvedModel) -> Embedder | None:
+    """The onnx-int8 embedder from an export built earlier, loading no torch; None if not built.
+
+    Starting fast is the point: importing torch and sentence-transformers and reading the
+    float32 weights cost ~10 s, and the export alone is what encodes.
+    """
+    path: Path | None
+    if resolved.kind == "default":
+        path = offline_model.ensure_default_model()
+        revision = offline_model.default_model_revision(path)
+    elif resolved.kind == "folder":
+        assert resolved.path is not None
+        path = resolved.path
+        revision = folder_revision(path)
+    else:
+        path = _hub_snapshot(resolved.name)
+        if path is None:
+            return None  # the full load says whether the hub can be reached
+        revision = path.name
+    try:
+        from .onnx_backend import load_recorded_encoder
+    except ImportError:
+        return None  # the full load explains what is missing
+    onnx = load_recorded_encoder(resolved.name, revision)
+    if onnx is None or onnx.record.dimension <= 0:
+        return None
+    query, passage = family_prompts(str(path) if resolved.kind == "folder" else resolved.name,
+                                    dict(onnx.record.prompts))
+    info = ModelInfo(
+        name=resolved.name, revision=revision, dimension=onnx.record.dimension,
+        query_prompt=query, passage_prompt=passage, backend="onnx-int8",
+    )
+    return Embedder(None, info, path, onnx)
+
+
+def _load_onnx(st_model: Any, name: str, revision: str, path: Path | None) -> OnnxEncoder:
     try:
         from .onnx_backend import load_onnx_encoder
     except ImportError as exc:  # onnxruntime missing
@@ -234,7 +274,7 @@ def _load_onnx(st_model: Any, name: str, revision: str) -> OnnxEncoder:
             f"the onnx-int8 backend needs onnxruntime and onnx ({exc}); "
             "run `pip install onnxruntime onnx` or use --backend torch"
         ) from exc
-    return load_onnx_encoder(st_model, name, revision)
+    return load_onnx_encoder(st_model, name, revision, path)
 
 
 def _configure_threads() -> None:

@@ -22,8 +22,9 @@ SQLite.
 
 from __future__ import annotations
 
+import itertools
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Sized
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,6 +50,16 @@ if TYPE_CHECKING:
 
 EMBED_BATCH = 32
 EXACT_BELOW = 20_000  # date-filtered dense search scores this many candidates exactly
+# Lexical queries leave out words held by more than this share of the chunks (BM25 weighs
+# them low: idf ≤ ln 19 ≈ 2.9 against ~10 for a rare word; FTS5 would score every chunk
+# holding them), once the index holds more than COMMON_MIN chunks, so small archives rank
+# exactly as before. If every word is that common, the COMMON_KEEP rarest are searched.
+# bench/search_latency.py reports speed and top-20 overlap (at 200k chunks, share 0.02 / 0.05 /
+# 0.10: lexical p95 70 / 77 / 123 ms, overlap 0.90 / 0.96 / 0.98; every word kept: p95
+# ~400-600 ms).
+COMMON_SHARE = 0.05
+COMMON_MIN = 2_000
+COMMON_KEEP = 2
 
 
 def passage_text(chunk: Chunk) -> str:
@@ -225,24 +236,27 @@ class Index:
         *,
         batch_size: int = 64,
         progress: Callable[[IngestProgress], None] | None = None,
+        total: int | None = None,
     ) -> IngestReport:
         """Add new articles, replace changed ones, skip identical ones (no embedding).
 
-        Each batch of ``batch_size`` articles is committed atomically: after a crash, an
-        article is either completely in every store or not at all.
+        ``articles`` is read lazily, one batch of ``batch_size`` at a time, so an archive of
+        any size is ingested in bounded memory; ``total`` (if known) is what progress reports
+        count towards. Each batch is committed atomically: after a crash, an article is either
+        completely in every store or not at all. An id repeated within the call: the last copy
+        wins.
         """
-        unique: dict[str, Article] = {}
-        for article in articles:
-            unique[article.id] = article  # the last copy of a repeated id wins
-        todo = list(unique.values())
+        if total is None and isinstance(articles, Sized):
+            total = len(articles)
         size = max(1, batch_size)
-        writer = BatchWriter(self, len(todo), progress)
+        writer = BatchWriter(self, total, progress)
+        stream = iter(articles)
         with writer_lock(self.path):
             with self._lock:
                 remove_stale_temp_files(self.path)
                 self._refresh()
-            for start in range(0, len(todo), size):
-                writer.write(todo[start : start + size])
+            while batch := list(itertools.islice(stream, size)):
+                writer.write(batch)
             return writer.finish()
 
     def _embed(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
@@ -324,17 +338,35 @@ class Index:
         self, query: str, k: int = 20, *, date_from: str | None = None,
         date_to: str | None = None,
     ) -> list[Hit]:
-        """BM25 over jieba words of the normalised query (any word may match)."""
+        """BM25 over jieba words of the normalised query (any word may match).
+
+        In a large index, words held by very many chunks are left out of the query: BM25
+        weighs them low, but FTS5 scores every chunk that holds any query word, so one
+        such word made a search of 100k chunks take ~0.4 s (bench/search_latency.py).
+        """
         words = query_words(query, user_dict=self._user_dict)
         if not words or k <= 0:
             return []
-        match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+        chunks = self.stats().chunks  # cached per generation
         with self._lock:
+            if chunks > COMMON_MIN:
+                words = self._rare_enough(words, chunks)
+            match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
             rows = self._store.lexical(match, k, date_from, date_to)
         return [
             Hit(chunk_id, article_id, score, rank, "lexical")
             for rank, (chunk_id, article_id, score) in enumerate(rows, start=1)
         ]
+
+    def _rare_enough(self, words: list[str], chunks: int) -> list[str]:
+        """``words`` without those held by more than COMMON_SHARE of ``chunks`` chunks (and
+        more than COMMON_MIN); if every word is that common, the COMMON_KEEP rarest."""
+        counts = self._store.document_counts(words)
+        limit = max(COMMON_MIN, COMMON_SHARE * chunks)
+        rare = [w for w in words if counts.get(w, 0) <= limit]
+        if rare:
+            return rare
+        return sorted(words, key=lambda w: counts.get(w, 0))[:COMMON_KEEP]
 
     # -- lookups -----------------------------------------------------------------------------
 

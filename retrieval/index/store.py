@@ -261,6 +261,22 @@ class Store:
                 out[position[rowid]] = np.frombuffer(blob, dtype=VECTOR_DTYPE)
         return out
 
+    def document_counts(self, words: Sequence[str]) -> dict[str, int]:
+        """How many chunks hold each word, from FTS5's own term index (missing: none)."""
+        if not words:
+            return {}
+        # fts5vocab reads the FTS5 index directly (a lookup per term); a temp table leaves
+        # the index file's schema alone.
+        self.conn.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_fts_terms "
+            "USING fts5vocab(main, chunks_fts, row)"
+        )
+        marks = ",".join("?" * len(words))
+        rows = self.conn.execute(
+            f"SELECT term, doc FROM temp.chunks_fts_terms WHERE term IN ({marks})", list(words)
+        )
+        return {str(term): int(doc) for term, doc in rows}
+
     def lexical(
         self, match: str, k: int, date_from: str | None, date_to: str | None
     ) -> list[tuple[str, str, float]]:

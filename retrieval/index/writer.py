@@ -33,13 +33,16 @@ class BatchWriter:
     """
 
     def __init__(
-        self, index: Index, total: int,
+        self, index: Index, total: int | None,
         progress: Callable[[IngestProgress], None] | None = None,
     ) -> None:
         self._index = index
-        self._total = total
+        self._total = total  # None: a stream of unknown length
         self._progress = progress
         self._done = 0
+        # Ids written by this call: only ids are kept (not articles), so memory stays small
+        # while a repeated id is still reported once, as the last copy wins.
+        self._seen: set[str] = set()
         self._started = time.monotonic()
         self._last_save = self._started
         self._dirty = False
@@ -47,7 +50,8 @@ class BatchWriter:
 
     def write(self, batch: Sequence[Article]) -> None:
         """Commit one batch atomically: every store has all of an article or none of it."""
-        changed = self._sort_out(batch)
+        latest = {article.id: article for article in batch}  # the last copy of an id wins
+        changed = self._sort_out(list(latest.values()))
         if changed:
             self._commit(changed)
         if self._dirty and time.monotonic() - self._last_save > SAVE_INTERVAL:
@@ -55,7 +59,7 @@ class BatchWriter:
         self._done += len(batch)
         if self._progress is not None:
             self._progress(IngestProgress(
-                self._done, self._total, self.report.chunks_added,
+                self._done, max(self._total or 0, self._done), self.report.chunks_added,
                 time.monotonic() - self._started,
             ))
 
@@ -74,11 +78,15 @@ class BatchWriter:
         changed = []
         for article in batch:
             previous = known.get(article.id)
+            repeated = article.id in self._seen  # already reported by an earlier batch
+            self._seen.add(article.id)
             if previous == article.content_hash:
-                self.report.unchanged.append(article.id)
+                if not repeated:
+                    self.report.unchanged.append(article.id)
                 continue
-            (self.report.replaced if previous is not None else self.report.added).append(
-                article.id)
+            if not repeated:
+                (self.report.replaced if previous is not None else self.report.added).append(
+                    article.id)
             changed.append(article)
         return changed
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from ..embed.tokenizer import SharedTokenizer
+
 MAX_LENGTH = 256  # tokens per window: question + passage + 4 special tokens
 STRIDE = 96  # tokens shared by consecutive windows of one passage
 MAX_QUESTION_TOKENS = 64
@@ -41,32 +43,39 @@ def windows(
     max_length: int = MAX_LENGTH,
     stride: int = STRIDE,
 ) -> list[Window]:
-    """Tokenise (question, passage) pairs into overlapping windows (HF ``only_second``)."""
-    question_ids = tokenizer(list(questions), add_special_tokens=False)["input_ids"]
+    """Tokenise (question, passage) pairs into overlapping windows (HF ``only_second``).
+
+    ``tokenizer`` is a ``SharedTokenizer`` (what asking loads, no torch) or a Hugging Face fast
+    tokenizer (training), whose own ``tokenizers.Tokenizer`` is then used: one code path, so
+    training and asking cut identical windows.
+    """
+    shared = _shared(tokenizer)
+    question_ids = [e.ids for e in shared.encode_batch(list(questions), add_special_tokens=False)]
     # A very long question would leave no room for the passage: cut it to its first tokens.
     questions = [
-        tokenizer.decode(ids[:MAX_QUESTION_TOKENS]) if len(ids) > MAX_QUESTION_TOKENS else q
+        shared.decode(ids[:MAX_QUESTION_TOKENS]) if len(ids) > MAX_QUESTION_TOKENS else q
         for q, ids in zip(questions, question_ids, strict=True)
     ]
-    encoded = tokenizer(
-        list(questions),
-        list(passages),
-        truncation="only_second",
-        max_length=max_length,
-        stride=stride,
-        return_overflowing_tokens=True,
-        return_offsets_mapping=True,
-        padding=False,
+    encoded = shared.encode_batch(
+        list(zip(questions, passages, strict=True)), max_length=max_length, stride=stride,
+        strategy="only_second",
     )
     out = []
-    for i, ids in enumerate(encoded["input_ids"]):
-        sequence = encoded.sequence_ids(i)
-        offsets = [
-            (int(a), int(b)) if sequence[k] == 1 else None
-            for k, (a, b) in enumerate(encoded["offset_mapping"][i])
-        ]
-        out.append(Window(int(encoded["overflow_to_sample_mapping"][i]), ids, offsets))
+    for item, encoding in enumerate(encoded):
+        for part in [encoding, *encoding.overflowing]:
+            sequence = part.sequence_ids
+            offsets = [
+                (int(a), int(b)) if sequence[k] == 1 else None
+                for k, (a, b) in enumerate(part.offsets)
+            ]
+            out.append(Window(item, list(part.ids), offsets))
     return out
+
+
+def _shared(tokenizer: Any) -> SharedTokenizer:
+    if isinstance(tokenizer, SharedTokenizer):
+        return tokenizer
+    return SharedTokenizer(getattr(tokenizer, "backend_tokenizer", tokenizer))
 
 
 def label(window: Window, start_char: int, end_char: int) -> tuple[int, int]:

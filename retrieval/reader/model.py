@@ -81,14 +81,6 @@ def save_weights(
     write_safetensors(tensors, path, info)
 
 
-def weights_info(path: Path) -> dict[str, Any]:
-    from safetensors import safe_open
-
-    with safe_open(str(path), framework="pt") as f:
-        meta = f.metadata() or {}
-    return dict(json.loads(meta.get("newsqa", "{}")))
-
-
 _SCALE = ".int8_scale"
 
 

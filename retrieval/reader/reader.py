@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import tempfile
 import threading
@@ -26,7 +25,7 @@ from ..errors import ModelError
 from .features import MAX_LENGTH, STRIDE, best_per_passage, best_span, trim_span, windows
 
 BUNDLED_WEIGHTS = Path(__file__).resolve().parent / "weights" / "reader.safetensors"
-ONNX_FORMAT = 1
+ONNX_FORMAT = 2  # 2: weights in reader.onnx.data (memory-mapped, see store_weights_apart)
 # int8 weights (dynamic quantisation, as the embedder's onnx-int8 backend) run ~3x faster than
 # float32 on 2 cores; docs/reader.md has both precisions' held-out figures.
 PRECISIONS = ("int8", "fp32")
@@ -59,32 +58,22 @@ class Reader:
 
     @classmethod
     def load(cls, weights: Path | None = None, *, precision: str = DEFAULT_PRECISION) -> Reader:
-        """The reader with ``weights`` (default: the bundled ones), built into ONNX once."""
-        import onnxruntime as ort
-        from transformers import AutoTokenizer
+        """The reader with ``weights`` (default: the bundled ones), built into ONNX once.
 
+        Loading a built reader needs onnxruntime and ``tokenizers`` only (no torch).
+        """
         from ..embed import offline_model
+        from ..embed.onnx_backend import new_session
+        from ..embed.tokenizer import load_tokenizer
 
         weights = weights or BUNDLED_WEIGHTS
         if not weights.is_file():
             raise ModelError(f"reader weights not found at {weights}; reinstall newsqa")
-        from .model import weights_info
-
         info = weights_info(weights)
         base = offline_model.ensure_default_model()
         folder = _ensure_onnx(weights, base, precision)
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = int(os.environ.get("OMP_NUM_THREADS") or 0) or (
-            len(os.sched_getaffinity(0))
-            if hasattr(os, "sched_getaffinity")
-            else os.cpu_count() or 1
-        )
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        session = ort.InferenceSession(
-            str(folder / "reader.onnx"), options, providers=["CPUExecutionProvider"]
-        )
-        tokenizer = AutoTokenizer.from_pretrained(str(base))
+        session = new_session(folder / "reader.onnx")
+        tokenizer = load_tokenizer(base / "tokenizer.json")  # the embedder's, when loaded
         return cls(session, tokenizer, float(info.get("threshold", 0.0)), info)
 
     def read(self, question: str, passages: Sequence[str]) -> list[Reading | None]:
@@ -122,6 +111,15 @@ class Reader:
             margin = span.score - null
             out.append(Reading(start, end, passage[start:end], margin, margin > self.threshold))
         return out
+
+
+def weights_info(path: Path) -> dict[str, Any]:
+    """The recipe and figures stored in a reader weights file's metadata (no tensors read)."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="numpy") as f:
+        meta = f.metadata() or {}
+    return dict(json.loads(meta.get("newsqa", "{}")))
 
 
 # ------------------------------------------------------------------------------ ONNX artifact
@@ -163,7 +161,7 @@ def _export(weights: Path, base: Path, out: Path, precision: str) -> None:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from ..embed.onnx_backend import fuse_bert
+    from ..embed.onnx_backend import fuse_bert, store_weights_apart
     from .model import load_reader_model
 
     model = load_reader_model(base, weights)
@@ -206,5 +204,6 @@ def _export(weights: Path, base: Path, out: Path, precision: str) -> None:
             logging.disable(logging.NOTSET)
     else:
         fused.rename(out / "reader.onnx")
+    store_weights_apart(out / "reader.onnx")
     for leftover in ("raw.onnx", "fused.onnx"):
         (out / leftover).unlink(missing_ok=True)

@@ -18,8 +18,8 @@ import numpy as np
 
 from .calibration import held_out_figures
 from .data import Example
-from .model import quantize_int8, read_trained, weights_info, write_safetensors
-from .reader import BUNDLED_WEIGHTS, DEFAULT_PRECISION, Reader
+from .model import quantize_int8, read_trained, write_safetensors
+from .reader import BUNDLED_WEIGHTS, DEFAULT_PRECISION, Reader, weights_info
 from .train import TrainConfig, split_data
 
 

@@ -17,7 +17,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -98,6 +98,20 @@ def load_path(
     ``report.rejected`` and loading goes on; files skipped for their extension are listed in
     ``report.skipped``. The returned list holds only the files that loaded.
     """
+    return list(iter_path(path, format=format, date=date, source=source, page=page,
+                          report=report))
+
+
+def iter_path(
+    path: str | Path,
+    *,
+    format: str = "auto",
+    date: str | None = None,
+    source: str | None = None,
+    page: str | None = None,
+    report: LoadReport | None = None,
+) -> Iterator[SourceFile]:
+    """``load_path`` one file at a time, so a large folder is never held in memory at once."""
     if format not in FORMATS:
         raise InputError(f"unknown format {format!r}; use one of: {', '.join(FORMATS)}")
     fallback_date = parse_date(date, what="--date") if date is not None else None
@@ -112,17 +126,16 @@ def load_path(
             raise InputError(f"no loadable files ({kinds}) in this directory", path=str(root))
     else:
         files = [root]  # read_text names what is wrong: missing, a FIFO, a dangling link…
-    loaded: list[SourceFile] = []
     for file in files:
         try:
-            loaded.append(
-                _load_checked(file, format=format, date=fallback_date, source=source, page=page)
-            )
+            loaded = _load_checked(file, format=format, date=fallback_date, source=source,
+                                   page=page)
         except InputError as exc:
             if report is None:
                 raise
             report.rejected.append(exc)
-    return loaded
+            continue
+        yield loaded
 
 
 def _load_checked(
