@@ -119,6 +119,7 @@ def load_onnx_encoder(st_model: Any, name: str, revision: str) -> OnnxEncoder:
         folder.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(folder) + ".lock"):
             if _valid(folder, revision) is not None:
+                offline_model.announce_build("the embedding model's int8 ONNX export", "1 min")
                 _build(st_model, folder, revision)
     transformer = st_model[0]
     max_length = int(getattr(st_model, "max_seq_length", None) or 512)
@@ -157,11 +158,12 @@ def _build(st_model: Any, folder: Path, revision: str) -> None:
         fused = fuse_bert(fp32, tmp / "fused.onnx", hf_model.config)
         # Weights of MatMul/Attention int8 per output channel; the word embeddings stay float32
         # (inside EmbedLayerNormalization), which keeps the cosine to float32 vectors ≈ 0.996+.
-        quantize_dynamic(
-            str(fused), str(staging / "model.onnx"), weight_type=QuantType.QInt8,
-            per_channel=True, op_types_to_quantize=["MatMul", "Attention"],
-            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-        )
+        with offline_model.quiet_quantizer():
+            quantize_dynamic(
+                str(fused), str(staging / "model.onnx"), weight_type=QuantType.QInt8,
+                per_channel=True, op_types_to_quantize=["MatMul", "Attention"],
+                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+            )
         model = staging / "model.onnx"
         model.chmod(0o644)
         record = {

@@ -8,7 +8,6 @@ exported to ONNX in the model cache, so asking needs onnxruntime and a tokenizer
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 import tempfile
@@ -150,6 +149,7 @@ def _ensure_onnx(weights: Path, base: Path, precision: str) -> Path:
             return folder
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
         try:
+            offline_model.announce_build("the answer reader's ONNX model", "1 min")
             _export(weights, base, tmp, precision)
             (tmp / _RECORD).write_text(json.dumps({"key": key, "built": time.time()}) + "\n")
             for path in tmp.iterdir():
@@ -168,6 +168,7 @@ def _export(weights: Path, base: Path, out: Path, precision: str) -> None:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    from ..embed import offline_model
     from ..embed.onnx_backend import fuse_bert
     from .model import load_reader_model
 
@@ -196,9 +197,7 @@ def _export(weights: Path, base: Path, out: Path, precision: str) -> None:
         )
     fused = fuse_bert(raw, out / "fused.onnx", model.encoder.config)
     if precision == "int8":
-        # onnxruntime logs a "pre-processing before quantization" hint on the root logger.
-        logging.disable(logging.WARNING)
-        try:
+        with offline_model.quiet_quantizer():
             quantize_dynamic(
                 str(fused),
                 str(out / "reader.onnx"),
@@ -207,8 +206,6 @@ def _export(weights: Path, base: Path, out: Path, precision: str) -> None:
                 op_types_to_quantize=["MatMul", "Attention"],
                 extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
             )
-        finally:
-            logging.disable(logging.NOTSET)
     else:
         fused.rename(out / "reader.onnx")
     for leftover in ("raw.onnx", "fused.onnx"):
