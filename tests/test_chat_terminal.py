@@ -15,6 +15,7 @@ from tests.telegram.processes import NEWSQA
 
 # The answer's words before the highlighted figure (a terminal shows the figure in colour).
 ANSWERED = "冠县共有绿色建材企业"
+PROMPT = "问> "
 UP = "\x1b[A"
 CTRL_D = "\x04"
 
@@ -44,6 +45,18 @@ class Terminal:
                     assert text in self.seen, self.seen[-2000:]
         return self.seen
 
+    def wait_for_prompt(self, n: int) -> None:
+        """Until the n-th prompt: keys typed before readline reads would race its terminal
+        setup (a Ctrl-D could be taken by the line discipline instead)."""
+        deadline = time.monotonic() + 180
+        while self.seen.count(PROMPT) < n:
+            assert time.monotonic() < deadline, self.seen[-2000:]
+            self.read_until(PROMPT, timeout=max(1.0, deadline - time.monotonic()))
+            if self.seen.count(PROMPT) < n:
+                ready, _, _ = select.select([self.master], [], [], 1.0)
+                if ready:
+                    self.raw += os.read(self.master, 65536)
+
     def type(self, keys: str) -> None:
         os.write(self.master, keys.encode("utf-8"))
 
@@ -60,18 +73,20 @@ def test_chat_at_a_terminal_keeps_a_history_between_sessions(
     args = ("chat", "--index", str(sample_page_index))
 
     first = Terminal(*args, env=env)
-    first.read_until("问> ")
+    first.wait_for_prompt(1)
     first.type(QUESTION + "\r")
     first.read_until(ANSWERED)
+    first.wait_for_prompt(2)
     first.type(CTRL_D)
     assert first.close() == 0
     assert QUESTION in history.read_text(encoding="utf-8")
 
     second = Terminal(*args, env=env)
-    second.read_until("问> ")
+    second.wait_for_prompt(1)
     before = second.seen.count(ANSWERED)
     second.type(UP + "\r")  # the last session's question, recalled and asked again
     second.read_until(ANSWERED)
     assert second.seen.count(ANSWERED) > before
+    second.wait_for_prompt(2)
     second.type(CTRL_D)
     assert second.close() == 0
