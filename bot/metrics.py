@@ -23,6 +23,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_a
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from retrieval.errors import InputError
+
 if TYPE_CHECKING:
     from retrieval.library import Library
 
@@ -115,7 +117,11 @@ def serve(metrics: Metrics, port: int, *, host: str = "127.0.0.1",
             return [body]
         return metrics_app(environ, start_response)
 
-    server = make_server(host, port, app, server_class=_Server, handler_class=_QuietHandler)
+    try:
+        server = make_server(host, port, app, server_class=_Server, handler_class=_QuietHandler)
+    except OSError as exc:  # port taken, address not on this machine…
+        raise InputError(f"cannot serve metrics on {host}:{port} ({exc.strerror or exc}); "
+                         "choose another --metrics-port or --metrics-host") from exc
     threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
     logger.info("metrics on http://%s:%d/metrics, health on /healthz", host, port)
     return server

@@ -101,3 +101,22 @@ def test_metrics_count_questions_outcomes_votes_and_the_index(
         assert after["newsqa_votes_total{vote=up}"] == 1
         assert after["newsqa_votes_total{vote=down}"] == 0
         assert after["newsqa_errors_total"] == 0
+
+
+def test_healthz_says_what_is_wrong_and_a_taken_port_is_refused_by_name() -> None:
+    from bot.metrics import Metrics, serve
+    from retrieval.errors import InputError
+
+    port = _free_port()
+    problem: list[str | None] = ["index unavailable: database is locked"]
+    server = serve(Metrics(), port, healthy=lambda: problem[0])
+    try:
+        sick = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
+        assert (sick.status_code, sick.text) == (503, "index unavailable: database is locked\n")
+        problem[0] = None
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+        with pytest.raises(InputError, match=f"cannot serve metrics on 127.0.0.1:{port}"):
+            serve(Metrics(), port, healthy=lambda: None)
+    finally:
+        server.shutdown()
+        server.server_close()
