@@ -65,6 +65,7 @@ def start_bot(emulator: TelegramEmulator, index: Path, folder: Path) -> subproce
     env = {**os.environ, **emulator.bot_env(TOKEN), "NEWSQA_BOT_CONFIG": ""}
     log = (folder / "serve.log").open("wb")
     command = [newsqa, "serve", "--index", str(index), "--feedback", str(folder / "fb.sqlite"),
+               "--state", str(folder / "state.sqlite"),
                "--rate-limit", "100000", "--log-level", "WARNING"]
     with EmulatorClient(emulator.url, TOKEN) as probe:
         polls = probe.bot_state()["poll_count"]

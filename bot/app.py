@@ -19,6 +19,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
+from wsgiref.simple_server import WSGIServer
 
 import httpx
 from telegram import BotCommand, BotCommandScopeDefault, Update
@@ -37,11 +38,13 @@ from telegram.ext import (
 
 from retrieval.feedback import FeedbackStore
 from retrieval.library import Library
+from retrieval.state import BotState
 
 from . import handlers
 from .asking import Asker
 from .config import BotSettings
 from .limits import RateLimiter
+from .metrics import serve as serve_metrics
 from .texts import Lang, text
 from .updates import SkippingUpdatesRequest
 
@@ -147,10 +150,31 @@ async def register_commands(application: Application) -> None:
                                               language_code=code)
 
 
-def build_services(settings: BotSettings, library: Library,
-                   feedback: FeedbackStore) -> handlers.Services:
-    return handlers.Services(settings, library, Asker(library), feedback,
-                             RateLimiter(settings.rate_limit, settings.rate_window))
+def build_services(settings: BotSettings, library: Library, feedback: FeedbackStore,
+                   state: BotState | None = None) -> handlers.Services:
+    """``state`` None: conversations and rate windows are kept in memory only."""
+    limiter = RateLimiter(settings.rate_limit, settings.rate_window, state=state)
+    refusals = RateLimiter(handlers.REFUSALS_PER_WINDOW, handlers.REFUSAL_WINDOW, state=state,
+                           name="refusals")
+    return handlers.Services(settings, library, Asker(library), feedback, limiter,
+                             refusals=refusals, state=state)
+
+
+@dataclass(frozen=True)
+class MetricsEndpoint:
+    port: int
+    host: str = "127.0.0.1"  # scraped locally (or by a sidecar) unless told otherwise
+
+
+def health(application: Application, library: Library) -> str | None:
+    """None when the bot is taking updates and its archive answers; else what is wrong."""
+    if not application.running:
+        return "bot is not running"
+    try:
+        library.about()
+    except Exception as exc:  # any failure of the archive is what /healthz reports
+        return f"index unavailable: {exc}"
+    return None
 
 
 def builder_for(settings: BotSettings) -> ApplicationBuilder:
@@ -166,9 +190,16 @@ def builder_for(settings: BotSettings) -> ApplicationBuilder:
 
 
 def run(settings: BotSettings, library: Library, feedback: FeedbackStore, *,
-        webhook: Webhook | None = None) -> None:
+        webhook: Webhook | None = None, state: BotState | None = None,
+        metrics: MetricsEndpoint | None = None) -> None:
     """Serve until SIGINT/SIGTERM (PTB installs the handlers), then close cleanly."""
-    application = configure(builder_for(settings), build_services(settings, library, feedback))
+    svc = build_services(settings, library, feedback, state)
+    application = configure(builder_for(settings), svc)
+    if metrics is not None:
+        svc.metrics.watch(library)
+        server = serve_metrics(svc.metrics, metrics.port, host=metrics.host,
+                               healthy=lambda: health(application, library))
+        application.post_shutdown = lambda _app: _stop(server)
     if webhook is None:
         logger.info("newsqa bot polling for updates")
         application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
@@ -181,6 +212,10 @@ def run(settings: BotSettings, library: Library, feedback: FeedbackStore, *,
         secret_token=webhook.secret or secrets.token_urlsafe(32),
         allowed_updates=ALLOWED_UPDATES,
     )
+
+
+async def _stop(server: WSGIServer) -> None:
+    await asyncio.to_thread(server.shutdown)
 
 
 class RedactToken(logging.Filter):

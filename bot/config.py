@@ -7,6 +7,7 @@
     allowed_chats = []
     rate_limit = 20                # questions per user per rate_window seconds
     rate_window = 60
+    state = "/srv/newsqa/state.sqlite"   # conversations and rate windows (or $NEWSQA_STATE)
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from retrieval.errors import InputError
 CONFIG_ENV = "NEWSQA_BOT_CONFIG"
 _KNOWN_KEYS = frozenset({
     "token", "api_base_url", "file_base_url", "admins", "allowed_users", "allowed_chats",
-    "rate_limit", "rate_window", "feedback", "index", "max_question_chars",
+    "rate_limit", "rate_window", "feedback", "index", "max_question_chars", "state",
 })
 
 
@@ -33,6 +34,7 @@ class BotSettings:
     file_base_url: str | None = None
     index_dir: Path | None = None
     feedback_path: Path | None = None  # None: retrieval.feedback.default_path()
+    state_path: Path | None = None  # None: retrieval.state.default_path()
     admins: frozenset[int] = field(default_factory=frozenset)
     allowed_users: frozenset[int] = field(default_factory=frozenset)
     allowed_chats: frozenset[int] = field(default_factory=frozenset)
@@ -90,6 +92,7 @@ def load_settings(config: Path | None = None, *, env: dict[str, str] | None = No
         token=str(token), api_base_url=api, file_base_url=files,
         index_dir=Path(values["index"]) if values.get("index") else None,
         feedback_path=Path(values["feedback"]) if values.get("feedback") else None,
+        state_path=Path(values["state"]) if values.get("state") else None,
         admins=_ids(values, "admins", path), allowed_users=_ids(values, "allowed_users", path),
         allowed_chats=_ids(values, "allowed_chats", path),
         rate_limit=_positive(values, "rate_limit", 20, path),

@@ -39,11 +39,13 @@ from retrieval.feedback import CitedArticle, Feedback, FeedbackStore
 from retrieval.library import Library
 from retrieval.limits import MAX_FILE_BYTES, MAX_SEARCH_CHARS
 from retrieval.sources.loading import load_path
+from retrieval.state import BotState
 
 from . import callbacks, render
 from .asking import Asker
 from .config import BotSettings
 from .limits import RateLimiter
+from .metrics import Metrics
 from .texts import Lang, lang_of, text
 from .updates import is_placeholder
 
@@ -78,6 +80,28 @@ class Services:
     limiter: RateLimiter
     refusals: RateLimiter = field(
         default_factory=lambda: RateLimiter(REFUSALS_PER_WINDOW, REFUSAL_WINDOW))
+    # Conversations survive restarts when a state store is given; else they live in chat_data.
+    state: BotState | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+
+
+def chat_history(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> History | None:
+    state = services(context).state
+    if state is not None:
+        return state.history(chat_id)
+    return (context.chat_data or {}).get("history")
+
+
+def remember_history(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
+                     history: History | None) -> None:
+    state = services(context).state
+    if state is not None:
+        state.set_history(chat_id, history)
+    elif context.chat_data is not None:
+        if history is None:
+            context.chat_data.pop("history", None)
+        else:
+            context.chat_data["history"] = history
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -232,8 +256,8 @@ async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reset: forget this chat's conversation."""
-    assert update.effective_message is not None and context.chat_data is not None
-    context.chat_data.pop("history", None)
+    assert update.effective_message is not None
+    remember_history(context, update.effective_message.chat_id, None)
     await reply_html(update.effective_message, text("reset_done", user_lang(update.effective_user)))
 
 
@@ -298,7 +322,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
                           question: str, *, offset: int = 0) -> None:
     """Validate, rate-limit, ask with this chat's history, reply with the rendered answer."""
     message = update.effective_message
-    assert message is not None and context.chat_data is not None
+    assert message is not None
     svc = services(context)
     lang = user_lang(update.effective_user)
     question = question.strip()
@@ -311,10 +335,12 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
         return
     if not await _within_rate(update, context):
         return
-    history: History | None = context.chat_data.get("history")
+    history = chat_history(context, message.chat_id)
+    started = time.perf_counter()
     async with typing(message):
         answer = await svc.asker.ask(question, history=history, k=svc.settings.k, offset=offset)
-    context.chat_data["history"] = answer.history
+    svc.metrics.answered(found=answer.found, seconds=time.perf_counter() - started)
+    remember_history(context, message.chat_id, answer.history)
     await send_rendered(message, render.answer_message(answer, offset=offset,
                                                        k=svc.settings.k, lang=lang))
 
@@ -403,8 +429,10 @@ async def _more(update: Update, context: ContextTypes.DEFAULT_TYPE, offset: int,
     if not await _within_rate(update, context):
         await query.answer()
         return
+    started = time.perf_counter()
     async with typing(message):
         answer = await svc.asker.ask(question, k=svc.settings.k, offset=offset)
+    svc.metrics.answered(found=answer.found, seconds=time.perf_counter() - started)
     if not answer.found:
         await query.answer(text("no_more", lang))
         return
@@ -439,6 +467,7 @@ async def _vote(update: Update, context: ContextTypes.DEFAULT_TYPE, up: bool, me
         answer=html.unescape(_TAG.sub("", message.text or "")), citations=cited,
     )
     await asyncio.to_thread(svc.feedback.record, feedback)
+    svc.metrics.voted(up=up)
     await query.answer(text("thanks_up" if up else "thanks_down", lang))
 
 
@@ -548,6 +577,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the exception (with traceback) first, then a short apology — no details in chat."""
     update_id = update.update_id if isinstance(update, Update) else None
     logger.error("error while handling update %s", update_id, exc_info=context.error)
+    with contextlib.suppress(KeyError):  # an error before the services were installed
+        services(context).metrics.error()
     if not isinstance(update, Update):
         return
     lang = user_lang(update.effective_user)

@@ -29,7 +29,8 @@ from .answer.sentences import Extraction, extract
 from .answer.types import Answer, Citation, Headline, SearchResult, Span
 from .articles import Article
 from .chunks import split_sentences
-from .index import Hit, Index, IndexStats, IngestProgress, IngestReport
+from .index import Hit, Index, IndexStats, IngestProgress, IngestReport, upkeep
+from .index.identity import directory_of
 from .limits import check_question, check_search
 from .reader import Reader, Reading
 
@@ -201,6 +202,33 @@ class Library:
     def check(self) -> list[str]:
         """Problems found in the index, each saying what to do; [] when healthy."""
         return self.index.check()
+
+    @staticmethod
+    def quick_check(dir: str | Path | None = None) -> list[str]:
+        """What stops the index at ``dir`` from serving, without opening it for search or
+        scanning a table (container health checks); [] when it can serve."""
+        return upkeep.quick_problems(directory_of(dir))
+
+    @staticmethod
+    def backup(dest: str | Path, dir: str | Path | None = None) -> upkeep.BackupReport:
+        """Back up the index at ``dir`` into the new directory ``dest``; safe while other
+        processes ingest and answer."""
+        return upkeep.backup(directory_of(dir), Path(dest))
+
+    @staticmethod
+    def restore(backup: str | Path, dir: str | Path | None = None, *,
+                model: str | None = None) -> Path:
+        """Restore ``backup`` as the new index directory ``dir`` after checking it was made
+        for ``model`` (None: the default model) and passes the full check."""
+        source = Path(backup)
+        manifest = upkeep.read_backup(source)
+        upkeep.check_backup_model(source, manifest, model)
+
+        def verify(copy: Path) -> list[str]:
+            with Index.open(copy) as index:  # opening catches the vector file up
+                return index.check()
+
+        return upkeep.restore(source, directory_of(dir), verify)
 
     def warm_up(self) -> None:
         """Load the model and the archive's figures now, so the first question does not wait."""

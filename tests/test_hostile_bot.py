@@ -49,7 +49,8 @@ def serving(emulator: TelegramEmulator, index: Path,
     env = {**os.environ, **emulator.bot_env(TOKEN), "NEWSQA_BOT_CONFIG": "",
            "PYTHONUNBUFFERED": "1"}
     command = [NEWSQA, "serve", "--index", str(index), "--feedback",
-               str(index.parent / "feedback.sqlite"), "--log-level", "INFO"]
+               str(index.parent / "feedback.sqlite"), "--state", str(index.parent / "state.sqlite"),
+               "--log-level", "INFO"]
     with log.open("ab") as out, EmulatorClient(emulator.url, TOKEN) as probe:
         polls = probe.bot_state()["poll_count"]
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)

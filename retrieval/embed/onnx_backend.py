@@ -14,7 +14,6 @@ artifact (``load_recorded_encoder``) needs neither torch nor sentence-transforme
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import shutil
@@ -155,6 +154,7 @@ def load_onnx_encoder(
         folder.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(folder) + ".lock"):
             if _valid(folder, revision) is not None:
+                offline_model.announce_build("the embedding model's int8 ONNX export", "1 min")
                 _build(st_model, folder, revision)
             if _recorded(folder) is None:
                 _write_encoder_record(st_model, mode, folder, source)
@@ -257,16 +257,15 @@ def _build(st_model: Any, folder: Path, revision: str) -> None:
         fused = fuse_bert(fp32, tmp / "fused.onnx", hf_model.config)
         # Weights of MatMul/Attention int8 per output channel; the word embeddings stay float32
         # (inside EmbedLayerNormalization), which keeps the cosine to float32 vectors ≈ 0.996+.
-        logging.disable(logging.WARNING)  # onnxruntime's "pre-processing" hint on the root logger
-        try:
+        with offline_model.quiet_quantizer():
             quantize_dynamic(
                 str(fused), str(staging / _MODEL), weight_type=QuantType.QInt8,
                 per_channel=True, op_types_to_quantize=["MatMul", "Attention"],
                 extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
             )
-        finally:
-            logging.disable(logging.NOTSET)
         store_weights_apart(staging / _MODEL)
+        for name in (_MODEL, _WEIGHTS):
+            (staging / name).chmod(0o644)  # a service user other than the builder reads them
         files = {
             name: {"sha256": offline_model.sha256_file(staging / name),
                    "stat": offline_model.stat_key(staging / name)}

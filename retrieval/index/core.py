@@ -400,7 +400,7 @@ class Index:
                 revision=m.revision, dimension=m.dimension, backend=m.backend,
                 vector_index=self._vectors.kind, first_date=first, last_date=last,
                 sources=self._store.sources(), bytes_on_disk=_bytes_on_disk(self.path),
-                generation=generation,
+                generation=generation, updated=self._store.updated(),
             )
             return self._stats
 

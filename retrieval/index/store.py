@@ -11,6 +11,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -209,7 +210,15 @@ class Store:
         self.conn.execute(
             "UPDATE meta SET value = ? WHERE key = 'generation'", (str(generation),)
         )
+        # When the archive last changed, for `newsqa stats` and the bot's metrics.
+        self.conn.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('updated', ?)",
+            (datetime.now(UTC).isoformat(timespec="seconds"),),
+        )
         return generation
+
+    def updated(self) -> str | None:
+        return self._meta("updated")
 
     # -- reads -------------------------------------------------------------------------------
 

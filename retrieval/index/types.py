@@ -77,6 +77,8 @@ class IndexStats:
     sources: dict[str, int]  # paper name → article count ("" when unknown)
     bytes_on_disk: int
     generation: int
+    updated: str | None = None  # ISO time (UTC) of the last committed write; None: never
+
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}

@@ -8,7 +8,6 @@ exported to ONNX in the model cache, so asking needs onnxruntime and a tokenizer
 from __future__ import annotations
 
 import json
-import logging
 import shutil
 import tempfile
 import threading
@@ -143,6 +142,7 @@ def _ensure_onnx(weights: Path, base: Path, precision: str) -> Path:
             return folder
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
         try:
+            offline_model.announce_build("the answer reader's ONNX model", "1 min")
             _export(weights, base, tmp, precision)
             (tmp / _RECORD).write_text(json.dumps({"key": key, "built": time.time()}) + "\n")
             for path in tmp.iterdir():
@@ -161,6 +161,7 @@ def _export(weights: Path, base: Path, out: Path, precision: str) -> None:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    from ..embed import offline_model
     from ..embed.onnx_backend import fuse_bert, store_weights_apart
     from .model import load_reader_model
 
@@ -189,9 +190,7 @@ def _export(weights: Path, base: Path, out: Path, precision: str) -> None:
         )
     fused = fuse_bert(raw, out / "fused.onnx", model.encoder.config)
     if precision == "int8":
-        # onnxruntime logs a "pre-processing before quantization" hint on the root logger.
-        logging.disable(logging.WARNING)
-        try:
+        with offline_model.quiet_quantizer():
             quantize_dynamic(
                 str(fused),
                 str(out / "reader.onnx"),
@@ -200,8 +199,6 @@ def _export(weights: Path, base: Path, out: Path, precision: str) -> None:
                 op_types_to_quantize=["MatMul", "Attention"],
                 extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
             )
-        finally:
-            logging.disable(logging.NOTSET)
     else:
         fused.rename(out / "reader.onnx")
     store_weights_apart(out / "reader.onnx")

@@ -31,7 +31,8 @@ def bot_process(command: Sequence[str], emulator: TelegramEmulator, *,
                 token: str = DEFAULT_TOKEN, env: Mapping[str, str] | None = None,
                 cwd: str | os.PathLike[str] | None = None,
                 ready_timeout: float = 60.0, ready: str = "polling",
-                log: Path | None = None) -> Iterator[subprocess.Popen[bytes]]:
+                log: Path | None = None, may_exit: Sequence[int] = (0,),
+                ) -> Iterator[subprocess.Popen[bytes]]:
     """Run a real bot process (e.g. ``["newsqa", "serve"]``) against ``emulator``.
 
     The process gets TELEGRAM_API_BASE_URL, TELEGRAM_FILE_BASE_URL and TELEGRAM_BOT_TOKEN; the
@@ -39,7 +40,8 @@ def bot_process(command: Sequence[str], emulator: TelegramEmulator, *,
     (``ready="webhook"``). On exit it gets SIGTERM (then SIGKILL after 10 s). Its output (stdout
     and stderr) goes to ``log`` if given (read it after the block), else to a temporary file,
     and is attached to any failure. A bot that exits with a status other than 0 during the
-    block fails it; exit status 0 is a clean stop, e.g. by a SIGTERM the test sent.
+    block fails it; exit status 0 is a clean stop, e.g. by a SIGTERM the test sent (a test
+    that kills the bot itself lists the status in ``may_exit``, e.g. ``(0, -9)``).
     """
     name = " ".join(command)
     full_env = {**os.environ, **emulator.bot_env(token), **(env or {})}
@@ -60,7 +62,7 @@ def bot_process(command: Sequence[str], emulator: TelegramEmulator, *,
                               lambda: f"{name} ({_state(process)}) never {_READY[ready]}:\n"
                                       f"{output()}")
             yield process
-            if process.poll() not in (None, 0):
+            if process.poll() not in (None, *may_exit):
                 raise AssertionError(f"{name} exited early ({process.returncode}):\n{output()}")
         finally:
             stop_process(process)
@@ -110,14 +112,18 @@ NEWSQA = str(Path(sys.executable).with_name("newsqa"))
 
 def newsqa_serve(emulator: TelegramEmulator, index: Path, *options: str,
                  token: str = DEFAULT_TOKEN, log: Path | None = None,
-                 ready: str = "polling", ready_timeout: float = 300.0
+                 ready: str = "polling", ready_timeout: float = 300.0,
+                 may_exit: Sequence[int] = (0,),
                  ) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
     """``newsqa serve --index INDEX OPTIONS…`` as a bot process (see :func:`bot_process`).
 
-    No bot config file is read (NEWSQA_BOT_CONFIG is empty). Loading the model can take
-    minutes on a busy CI machine, hence the long default ``ready_timeout``.
+    No bot config file is read (NEWSQA_BOT_CONFIG is empty). Unless ``--state`` is among the
+    options, the bot remembers conversations in a fresh state file of its own (never the
+    user's). Loading the model can take minutes on a busy CI machine, hence the long default
+    ``ready_timeout``.
     """
     command = [NEWSQA, "serve", "--index", str(index), *options]
-    env = {"NEWSQA_BOT_CONFIG": "", "PYTHONUNBUFFERED": "1"}
+    state = Path(tempfile.mkdtemp(prefix="newsqa-state-")) / "state.sqlite"
+    env = {"NEWSQA_BOT_CONFIG": "", "PYTHONUNBUFFERED": "1", "NEWSQA_STATE": str(state)}
     return bot_process(command, emulator, token=token, env=env, log=log, ready=ready,
-                       ready_timeout=ready_timeout)
+                       ready_timeout=ready_timeout, may_exit=may_exit)
