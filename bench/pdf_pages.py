@@ -21,7 +21,7 @@ from bench.pdfgen import generate_pdf_pages
 from retrieval.articles import Article
 from retrieval.sources.loading import load_path
 
-_SCAN_DPI = 200
+_SCAN_DPI = 150
 
 
 def _render(pdf: Path, dpi: int = _SCAN_DPI) -> Path:

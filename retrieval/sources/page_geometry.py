@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..articles import Article, ArticleKind, derive_article_id
 from .bylines import match_dateline, parse_byline
@@ -46,6 +46,9 @@ _CAPTION = 0.93  # a line this much smaller is a caption
 _TITLE_SHARE = 0.88  # display lines within this share of the largest size are the headline
 _MIN_GUTTER = 0.5  # a vertical gap this wide separates columns
 _MIN_ROW_GAP = 0.75  # a horizontal gap this tall separates blocks (body lines sit 0.5 apart)
+_SAME_SIZE = (0.8, 1.25)  # sizes this close to their column piece's usual size are that size
+_SAME_SIZE_SHORT = (0.65, 1.45)  # the same for a line of at most _SHORT_LINE characters, whose
+_SHORT_LINE = 5  # size a scan measures worst (a column's last line, "五速。")
 _INDENT = 1.2  # a line starting this far right of its column's edge starts a paragraph
 _SHORT = 1.0  # a line ending this far left of its column's right edge ended its paragraph
 # Running head and foot: lines in these top/bottom shares of the page height.
@@ -55,6 +58,8 @@ _FOOT_BAND = 0.06
 _DATE_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _PAGE_RE = re.compile(r"第\s*([A-Za-z]?\d{1,3})\s*版|(?<![\d])([A-Z]\d{1,2})\s*版")
 _FURNITURE_RE = re.compile(r"责编|责任编辑|版式|校对|美编|星期[一二三四五六日天]")
+_SUBTITLE_RE = re.compile(f"^[{SPACES}]*(?:——|──|一一)")  # OCR reads the dash as 一一
+_UNREAD_CREDIT_RE = re.compile(r"[（(](?:本报)?(?:记者|通讯员)[^（()）]{2,20}[）)]")
 _CREDIT_LINE_RE = re.compile(f"[{SPACES}]*摄(?:影)?$")
 
 
@@ -243,8 +248,13 @@ def _runs(leaves: list[list[TextLine]], body: float) -> list[tuple[str, list[Tex
     runs: list[tuple[str, list[TextLine]]] = []
     for leaf in leaves:
         start = len(runs)
+        # Sizes measured from scans wander by a fifth: a line near its piece's usual size
+        # takes that size's kind (exact PDF sizes are not moved by this).
+        usual = sorted(line.size for line in leaf)[len(leaf) // 2]
         for line in leaf:
-            kind = _kind(line, body)
+            low, high = _SAME_SIZE if len(line.text) > _SHORT_LINE else _SAME_SIZE_SHORT
+            near = low <= line.size / usual <= high
+            kind = _kind(line if not near else replace(line, size=usual), body)
             if len(runs) > start and runs[-1][0] == kind:
                 runs[-1][1].append(line)
             else:
@@ -303,6 +313,14 @@ def _stories(leaves: list[list[TextLine]], body: float) -> list[_Story]:
             # side are cut apart at their gutter.
             stories.append(_Story(body=[lines], caption=True))
         else:
+            if current is not None and current is last_story and current.head \
+                    and not current.body and _SUBTITLE_RE.match(lines[0].text):
+                # A "——" subtitle set in body size (or measured so on a scan) heads the
+                # body: it belongs to the headline above.
+                current.head.append(lines[0])
+                lines = lines[1:]
+                if not lines:
+                    continue
             target = last_story
             if target is None or (target.body and _opens_story(lines[0])):
                 target = _Story()
@@ -367,7 +385,10 @@ def _dateline(lines: list[str]) -> tuple[tuple[str, ...], list[str]] | None:
             end -= len(line) + 1
         return spaced.authors, []
     if dateline is not None:
-        return (), [joined[dateline.end:]]
+        # "（记者 X）" whose names cannot be told apart (a scan loses the space between
+        # them) is still a credit, not part of the story's first sentence.
+        credit = _UNREAD_CREDIT_RE.match(joined, dateline.end)
+        return (), [joined[credit.end() if credit else dateline.end:]]
     return None
 
 
@@ -388,7 +409,8 @@ def _headline(lines: list[TextLine]) -> tuple[str | None, str | None, str | None
     subtitle_lines = lines[last + 1:]
     subtitle = text(subtitle_lines)
     if subtitle is not None:
-        subtitle = re.sub(r"^[—─\-]+", "", subtitle).strip(SPACES) or None
+        # OCR reads the dash "——" as 一一.
+        subtitle = re.sub(r"^(?:[—─\-]+|一一)", "", subtitle).strip(SPACES) or None
     return kicker, title, subtitle
 
 

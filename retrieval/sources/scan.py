@@ -10,13 +10,15 @@ articles exactly as for a PDF's text layer.
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import logging
+import re
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from .layout import SPACES
+from .layout import SPACES, char_width
 from .page_geometry import PageLayout, TextLine
 
 if TYPE_CHECKING:
@@ -28,8 +30,15 @@ log = logging.getLogger(__name__)
 # must stay about 20 pixels high to be recognised (the library's default, 2000, halves it).
 _MAX_SIDE = 4000
 # The detector pads a line's box; its height is this share more than the type size.
-_BOX_PAD = 1.0
+_BOX_PAD = 1.15
+_MIN_PITCH_EMS = 3.0  # lines at least this long take their size from their pitch
 _MIN_SCORE = 0.5  # recognitions below this confidence are dropped (the library's default)
+# Between two recognised characters of one detected line, a gap this many line heights wide
+# is a gutter between columns; one this much wider than the line's usual gap is a space.
+_OCR_GUTTER = 0.8
+_WORD_SPACE = 0.35
+# OCR reads the byline box's "■"/"□" as the character 口 (or 回).
+_MISREAD_MARKER = re.compile(f"^[口回][{SPACES}]*(?=本报|本刊|记者|通讯员|特约)")
 
 _engine: Any = None
 _engine_lock = threading.Lock()
@@ -56,21 +65,72 @@ def ocr_image(image: Image, *, where: str) -> PageLayout:
 
     rgb = np.asarray(image.convert("RGB"))
     try:
-        result, _ = _ocr()(rgb, use_cls=False, text_score=_MIN_SCORE)
+        result, _ = _ocr()(rgb, use_cls=False, text_score=_MIN_SCORE, return_word_box=True)
     except Exception as exc:  # onnxruntime and OpenCV raise their own kinds
         raise InputError(f"OCR failed ({type(exc).__name__}: {str(exc)[:120]})",
                          path=where) from exc
     lines: list[TextLine] = []
-    for box, text, _score in result or []:
-        text = str(text).strip(SPACES)
-        if not text:
-            continue
-        xs = [float(point[0]) for point in box]
+    for found in result or []:
+        box, text = found[0], str(found[1])
         ys = [float(point[1]) for point in box]
         top, bottom = min(ys), max(ys)
-        lines.append(TextLine(text, min(xs), top, max(xs), bottom, (bottom - top) / _BOX_PAD))
+        if len(found) >= 5 and len(found[3]) == len(found[4]) and found[4]:
+            pieces = _split_at_gutters(found[3], [str(w) for w in found[4]], bottom - top)
+        else:
+            xs = [float(point[0]) for point in box]
+            pieces = [(text, min(xs), max(xs))]
+        for piece, x0, x1 in pieces:
+            piece = _MISREAD_MARKER.sub("■ ", piece.strip(SPACES))
+            if piece:
+                lines.append(TextLine(piece, x0, top, x1, bottom,
+                                      _type_size(piece, x1 - x0, bottom - top)))
     lines.sort(key=lambda line: (line.top, line.x0))
     return PageLayout(tuple(lines), (), float(image.width), float(image.height))
+
+
+def _split_at_gutters(boxes: list[Any], words: list[str], height: float
+                      ) -> list[tuple[str, float, float]]:
+    """Cut a detected line where its characters leave a gutter, and mark word gaps.
+
+    The detector may run the lines of two columns together; recognition places every
+    character, so the gutter shows. Within a piece, a gap clearly wider than the piece's
+    usual one is a space: between Latin words, or between a headline's two phrases.
+    """
+    groups: list[list[tuple[str, float, float]]] = []
+    reach = 0.0
+    for box, word in zip(boxes, words, strict=True):
+        x0 = min(float(point[0]) for point in box)
+        x1 = max(float(point[0]) for point in box)
+        if not groups or x0 - reach > _OCR_GUTTER * height:
+            groups.append([])
+        groups[-1].append((word, x0, x1))
+        reach = max(reach, x1)
+    pieces: list[tuple[str, float, float]] = []
+    for group in groups:
+        gaps = sorted(b[1] - a[2] for a, b in itertools.pairwise(group))
+        usual = gaps[len(gaps) // 2] if gaps else 0.0
+        text = group[0][0]
+        for (_, _, x1), (word, x0, _) in itertools.pairwise(group):
+            if x0 - x1 > usual + _WORD_SPACE * height:
+                text += " "
+            text += word
+        pieces.append((text, group[0][1], max(x1 for _, _, x1 in group)))
+    return pieces
+
+
+def _type_size(text: str, width: float, height: float) -> float:
+    """A line's type size: the smaller of its characters' pitch and its box height.
+
+    The detector's box height swings by a third with the line's marks and its padding, so
+    body lines would pass for headlines; the width a line's characters take is steadier
+    (a Chinese character is one em, a Latin letter or digit about half of one) but grows
+    on a justified line with a long Latin word. Short lines have only their height.
+    """
+    ems = sum(1.0 if char_width(ch) == 2 else 0.55 for ch in text)
+    if ems >= _MIN_PITCH_EMS:
+        # Justification only widens the pitch, padding only the height: the smaller wins.
+        return min(width / ems, height / _BOX_PAD)
+    return height / _BOX_PAD
 
 
 def read_scan(path: Path) -> PageLayout:
