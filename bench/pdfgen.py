@@ -242,9 +242,10 @@ def _story_block(article: Article, columns: int, column_width: float, body: floa
         column, row = divmod(index, per_column)
         x = column * (column_width + GUTTER) + (2 * body if indented else 0.0)
         y = head_height + (row + 1) * leading
-        fill: float | None = column_width - (2 * body if indented else 0.0)
-        if last and _width(text, body) <= fill or _width(text, body) < fill * 0.6:
-            fill = None  # a paragraph's last line, or one cut short by a long Latin word
+        room = column_width - (2 * body if indented else 0.0)
+        # A paragraph's last line, or one cut short by a long Latin word, is not spread.
+        ragged = (last and _width(text, body) <= room) or _width(text, body) < room * 0.6
+        fill = None if ragged else room
         runs.append(_Run(text, body, x, y, justify_to=fill))
     height = head_height + per_column * leading + body * 0.4
     return _Block(article, columns, width, height, runs), article
@@ -416,7 +417,7 @@ def _printable(article: Article) -> Article:
     """The article without characters the font has no glyph for: no page can show them."""
     _register_font()
     font = pdfmetrics.getFont(FONT)
-    known = font.face.charToGlyph  # type: ignore[attr-defined]
+    known = font.face.charToGlyph
 
     def keep(text: str) -> str:
         return "".join(ch for ch in text if ord(ch) in known or ch in " \n")

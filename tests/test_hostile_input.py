@@ -218,9 +218,10 @@ def test_an_overlong_question_is_refused_with_its_line(tmp_path: Path) -> None:
 
 
 def test_a_pdf_is_not_stored_as_an_article(tmp_path: Path) -> None:
+    # Read as the PDF it is (its first bytes say so), and refused as a broken one.
     path = write(tmp_path / "scan.txt", b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n"
                                         b"BT /F1 12 Tf (Hello) Tj ET\n%%EOF\n")
-    assert load_error(path).startswith(f"{path}: this is a PDF document, not text")
+    assert load_error(path).startswith(f"{path}: not a readable PDF (")
 
 
 def test_a_file_of_punctuation_is_refused(tmp_path: Path) -> None:

@@ -42,16 +42,19 @@ class _Inputs:
 
 
 def _read_inputs(
-    paths: tuple[Path, ...], fmt: str, date: str | None, source: str | None
+    paths: tuple[Path, ...], fmt: str, date: str | None, source: str | None,
+    quiet: bool = False,
 ) -> _Inputs:
     """Parse every input before anything is written, so one bad file cannot half-ingest."""
     from ..sources.loading import LoadReport, load_path
 
     inputs = _Inputs()
+    on_page = None if quiet else page_progress
     for path in paths:
         report = LoadReport()
         try:
-            files = load_path(path, format=fmt, date=date, source=source, report=report)
+            files = load_path(path, format=fmt, date=date, source=source, report=report,
+                              on_page=on_page)
         except InputError as exc:
             inputs.rejected.append(str(exc))
             continue
@@ -66,6 +69,11 @@ def _read_inputs(
             inputs.files += 1
             inputs.articles.extend(source_file.articles)
     return inputs
+
+
+def page_progress(path: Path, page: int, pages: int) -> None:
+    """One line per page read from a PDF or scan (OCR takes seconds a page)."""
+    click.echo(f"read: {path}: page {page}/{pages}", err=True)
 
 
 class _Progress:
@@ -125,7 +133,7 @@ def ingest(
     All files are read and checked first: if any is rejected nothing is written, unless
     --skip-bad is given.
     """
-    inputs = _read_inputs(paths, fmt, date, source)
+    inputs = _read_inputs(paths, fmt, date, source, quiet)
     for message in inputs.skipped:
         click.echo(f"skipped: {message}", err=True)
     for message in inputs.rejected:

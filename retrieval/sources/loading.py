@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,7 @@ from ..limits import (
 )
 from ..sanitize import clean_line, clean_text, has_words
 from .bylines import match_dateline, parse_byline
-from .encoding import read_text
+from .encoding import read_bytes, read_text
 
 if TYPE_CHECKING:
     from trafilatura.settings import Document
@@ -305,11 +306,20 @@ def _article_problem(article: Article) -> str | None:
 
 def _signature(path: Path) -> str | None:
     """"pdf" or "scan" when the file's first bytes say so, whatever its name."""
+    # Opened without blocking and read only if a regular file: a FIFO or a device must not
+    # hang here; read_text names them.
     try:
-        with path.open("rb") as handle:
-            head = handle.read(8)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError:
-        return None  # read_text names the problem
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        head = os.read(fd, 8)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
     return next((kind for magic, kind in _SIGNATURES if head.startswith(magic)), None)
 
 
@@ -328,14 +338,15 @@ def _load_laid_out(path: Path, kind: str, defaults: _Defaults,
         if on_page is not None:
             on_page(path, number, total)
 
+    data = read_bytes(path)  # names a missing file, a FIFO, one over the size limit
     if kind == "pdf":
         from .pdf import read_pdf
 
-        pages = [(p.number, p.layout) for p in read_pdf(path, progress=progress)]
+        pages = [(p.number, p.layout) for p in read_pdf(path, data, progress=progress)]
     else:
         from .scan import read_scan
 
-        pages = [(1, read_scan(path))]
+        pages = [(1, read_scan(path, data))]
         progress(1, 1)
     named_page = defaults.page or _page_from_name(path)
     articles: list[Article] = []

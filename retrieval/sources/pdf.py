@@ -8,6 +8,7 @@ rendered with pypdfium2 and read by OCR (``scan``); ``page_geometry`` rebuilds t
 
 from __future__ import annotations
 
+import io
 import itertools
 import logging
 from collections.abc import Callable, Iterator
@@ -42,9 +43,9 @@ class PdfPage:
     ocr: bool  # read by OCR (no text layer)
 
 
-def read_pdf(path: Path, *, progress: Callable[[int, int], None] | None = None
+def read_pdf(path: Path, data: bytes, *, progress: Callable[[int, int], None] | None = None
              ) -> Iterator[PdfPage]:
-    """Yield each page's layout; a page with no text layer goes to OCR.
+    """Yield each page's layout (``data`` is the file's content); pages without text: OCR.
 
     Raises ``InputError`` naming the file (and page) for a file that is not a readable PDF,
     an encrypted one, or a scanned page when OCR is not installed.
@@ -52,12 +53,15 @@ def read_pdf(path: Path, *, progress: Callable[[int, int], None] | None = None
     import pdfplumber
     from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
     from pdfminer.pdfparser import PDFSyntaxError
+    from pdfplumber.utils.exceptions import PdfminerException
 
     try:
-        pdf = pdfplumber.open(path)
-    except (PDFSyntaxError, PDFPasswordIncorrect, PDFEncryptionError) as exc:
-        raise InputError(f"not a readable PDF ({type(exc).__name__}); is the file complete "
-                         "and without a password?", path=str(path)) from exc
+        pdf = pdfplumber.open(io.BytesIO(data))
+    except (PdfminerException, PDFSyntaxError, PDFPasswordIncorrect,
+            PDFEncryptionError) as exc:
+        cause = exc.args[0] if isinstance(exc, PdfminerException) and exc.args else exc
+        raise InputError(f"not a readable PDF ({cause}); is the file complete and without a "
+                         "password?", path=str(path)) from exc
     with pdf:
         total = len(pdf.pages)
         if total == 0:
@@ -72,7 +76,7 @@ def read_pdf(path: Path, *, progress: Callable[[int, int], None] | None = None
             width, height = float(page.width), float(page.height)
             visible = [c for c in chars if c["text"].strip(SPACES)]
             if len(visible) < _MIN_TEXT_CHARS:
-                yield PdfPage(index, _ocr_page(path, index, width, height), ocr=True)
+                yield PdfPage(index, _ocr_page(path, data, index, width, height), ocr=True)
             else:
                 lines = chars_to_lines(chars)
                 pictures = _pictures(page)
@@ -153,7 +157,8 @@ def _line(chars: list[dict[str, Any]], size: float) -> TextLine:
     )
 
 
-def _ocr_page(path: Path, number: int, width: float, height: float) -> PageLayout:
+def _ocr_page(path: Path, data: bytes, number: int, width: float, height: float
+              ) -> PageLayout:
     """Render a page that has no text layer and read it by OCR, in PDF points."""
     from .scan import ocr_available, ocr_image
 
@@ -165,7 +170,7 @@ def _ocr_page(path: Path, number: int, width: float, height: float) -> PageLayou
         )
     import pypdfium2 as pdfium
 
-    document = pdfium.PdfDocument(str(path))
+    document = pdfium.PdfDocument(data)
     try:
         image = document[number - 1].render(scale=_SCAN_DPI / 72).to_pil()
     finally:

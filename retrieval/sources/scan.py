@@ -10,6 +10,7 @@ articles exactly as for a PDF's text layer.
 from __future__ import annotations
 
 import importlib.util
+import io
 import itertools
 import logging
 import re
@@ -133,7 +134,7 @@ def _type_size(text: str, width: float, height: float) -> float:
     return height / _BOX_PAD
 
 
-def read_scan(path: Path) -> PageLayout:
+def read_scan(path: Path, data: bytes) -> PageLayout:
     """OCR a page scan; ``InputError`` for an unreadable image or missing OCR support."""
     if not ocr_available():
         raise InputError("this is a scanned page; install OCR support with "
@@ -141,7 +142,7 @@ def read_scan(path: Path) -> PageLayout:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as opened:
+        with Image.open(io.BytesIO(data)) as opened:
             frames = getattr(opened, "n_frames", 1)
             if frames > 1:
                 log.warning("%s: %d frames; only the first is read", path, frames)
