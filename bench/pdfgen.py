@@ -334,7 +334,7 @@ def typeset_page(articles: Sequence[Article], spec: PageSpec, rng: random.Random
             used -= last.columns
             row.append(_layout(last.article, spec.columns - used, column_width, spec.body, rng))
         rows.append(row)
-    canvas = Canvas(str(out), pagesize=(PAGE_WIDTH, PAGE_HEIGHT))
+    canvas = Canvas(str(out), pagesize=(PAGE_WIDTH, PAGE_HEIGHT), pageCompression=1)
     canvas.setTitle(f"{spec.paper} {spec.date} 第{spec.page}版")
     _running_head(canvas, spec, rng)
     placed: list[Article] = []

@@ -57,6 +57,7 @@ _FOOT_BAND = 0.06
 
 _DATE_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _PAGE_RE = re.compile(r"第\s*([A-Za-z]?\d{1,3})\s*版|(?<![\d])([A-Z]\d{1,2})\s*版")
+_PAPER_RE = re.compile(r"[\u4e00-\u9fff]{1,8}(?:日报|晚报|早报|时报|商报|报)(?![\u4e00-\u9fff])")
 _FURNITURE_RE = re.compile(r"责编|责任编辑|版式|校对|美编|星期[一二三四五六日天]")
 _SUBTITLE_RE = re.compile(f"^[{SPACES}]*(?:——|──|一一)")  # OCR reads the dash as 一一
 _UNREAD_CREDIT_RE = re.compile(r"[（(](?:本报)?(?:记者|通讯员)[^（()）]{2,20}[）)]")
@@ -99,10 +100,11 @@ class PageLayout:
 
 @dataclass(frozen=True, slots=True)
 class PageFacts:
-    """What the running head says: the page's date (ISO) and number."""
+    """What the running head says: the page's date (ISO), number and paper name."""
 
     date: str | None = None
     page: str | None = None
+    paper: str | None = None
 
 
 # --------------------------------------------------------------------------- furniture
@@ -117,8 +119,14 @@ def split_furniture(layout: PageLayout) -> tuple[list[TextLine], PageFacts]:
     furniture = bool(_DATE_RE.search(text) or _PAGE_RE.search(text)
                      or _FURNITURE_RE.search(text))
     dropped = set(band_lines) if furniture else set()
-    date = page = None
+    date = page = paper = None
     if furniture:
+        # The paper's name is the running head's largest words ending in 报 (聊城日报).
+        for line in sorted(band_lines, key=lambda line: -line.size):
+            named = _PAPER_RE.search(line.text)
+            if named is not None:
+                paper = named.group(0)
+                break
         m = _DATE_RE.search(text)
         if m is not None:
             import datetime as dt
@@ -131,7 +139,7 @@ def split_furniture(layout: PageLayout) -> tuple[list[TextLine], PageFacts]:
         if p is not None:
             page = (p[1] or p[2]).upper().lstrip("0") or "0"
     kept = [line for line in layout.lines if line not in dropped]
-    return kept, PageFacts(date, page)
+    return kept, PageFacts(date, page, paper)
 
 
 def body_size(lines: Iterable[TextLine]) -> float:
@@ -463,7 +471,8 @@ def parse_layout(layout: PageLayout, *, source: str | None = None, date: str | N
     """Articles of one laid-out page, and the running head's facts.
 
     ``date`` and ``page`` are what the caller knows (from the file name or the user);
-    the running head's own date and page number win over them, as they are printed.
+    the running head's own date and page number win over them, as they are printed. The
+    paper's name in the running head is used when ``source`` is not given.
     """
     lines, facts = split_furniture(layout)
     lines = [line for line in lines if line.text.strip(SPACES)]
@@ -473,6 +482,7 @@ def parse_layout(layout: PageLayout, *, source: str | None = None, date: str | N
     leaves = reading_order(lines, layout.pictures, size)
     date = facts.date or date
     page = facts.page or page
+    source = source or facts.paper
     articles: list[Article] = []
     for story in _stories(leaves, size):
         article = _article(story, size, source=source, date=date, page=page)
