@@ -143,14 +143,20 @@ def split_furniture(layout: PageLayout) -> tuple[list[TextLine], PageFacts]:
 
 
 def body_size(lines: Iterable[TextLine]) -> float:
-    """The size most characters are set in."""
-    weighted: dict[float, int] = {}
-    for line in lines:
-        key = round(line.size * 2) / 2
-        weighted[key] = weighted.get(key, 0) + len(line.text.strip(SPACES))
-    if not weighted:
+    """The size most characters are set in: the median size, weighted by characters.
+
+    A median rather than the most common value: a scan's measured sizes are continuous.
+    """
+    weighted = sorted((line.size, len(line.text.strip(SPACES))) for line in lines)
+    total = sum(count for _, count in weighted)
+    if not total:
         return 1.0
-    return max(weighted.items(), key=lambda item: (item[1], -item[0]))[0]
+    seen = 0
+    for size, count in weighted:
+        seen += count
+        if seen * 2 >= total:
+            return size
+    return weighted[-1][0]
 
 
 # --------------------------------------------------------------------------- reading order
@@ -256,9 +262,10 @@ def _runs(leaves: list[list[TextLine]], body: float) -> list[tuple[str, list[Tex
     runs: list[tuple[str, list[TextLine]]] = []
     for leaf in leaves:
         start = len(runs)
-        # Sizes measured from scans wander by a fifth: a line near its piece's usual size
-        # takes that size's kind (exact PDF sizes are not moved by this).
-        usual = sorted(line.size for line in leaf)[len(leaf) // 2]
+        # Sizes measured from scans wander by a fifth, mostly downwards (a line ending in
+        # a narrow mark looks set smaller): a line near its piece's usual size, taken at
+        # the upper quartile, takes that size's kind (exact PDF sizes are not moved by this).
+        usual = sorted(line.size for line in leaf)[(3 * len(leaf)) // 4]
         for line in leaf:
             low, high = _SAME_SIZE if len(line.text) > _SHORT_LINE else _SAME_SIZE_SHORT
             near = low <= line.size / usual <= high
@@ -316,6 +323,11 @@ def _stories(leaves: list[list[TextLine]], body: float) -> list[_Story]:
             else:
                 last_story = _Story(head=list(lines))
                 stories.append(last_story)
+        elif kind == "caption" and sum(len(line.text) for line in lines) <= _SHORT_LINE \
+                and last_story is not None:
+            # A column's last few characters alone ("考验。"): too short for a caption, and
+            # too short for a scan to size; they end the story being read.
+            last_story.body.append(lines)
         elif kind == "caption":
             # Each piece of caption type is one picture's caption: two pictures side by
             # side are cut apart at their gutter.

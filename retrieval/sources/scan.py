@@ -127,7 +127,7 @@ def _type_size(text: str, width: float, height: float) -> float:
     (a Chinese character is one em, a Latin letter or digit about half of one) but grows
     on a justified line with a long Latin word. Short lines have only their height.
     """
-    ems = sum(1.0 if char_width(ch) == 2 else 0.55 for ch in text)
+    ems = sum(1.0 if char_width(ch) == 2 else 0.55 for ch in text if ch not in SPACES)
     if ems >= _MIN_PITCH_EMS:
         # Justification only widens the pitch, padding only the height: the smaller wins.
         return min(width / ems, height / _BOX_PAD)
