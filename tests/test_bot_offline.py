@@ -360,8 +360,8 @@ def test_bad_uploads_are_rejected_with_the_reason(
         bot.feed(document_update("doc", file_name="notes.docx", mime_type="application/msword",
                                  file_size=10, user=ADMIN))
         assert texts(bot)[-1] == (
-            "不支持这种文件：notes.docx。请发送 .txt、.md、.jsonl、.html 或 .pdf 文件（扫描版面也可发"
-            " .png、.jpg、.tif 图片）。")
+            "不支持这种文件：notes.docx。请发送 .txt、.md、.jsonl、.html 或 .pdf 文件"
+            "（扫描版面也可发 .png、.jpg、.tif 图片）。")
 
 
 def test_uploads_from_non_admins_are_refused(bot: OfflineBot) -> None:

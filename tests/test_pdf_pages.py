@@ -4,7 +4,8 @@ scored on generated pages from seeds the reader was never tuned on.
 The sample page's eight articles are typeset into a two-page issue by bench/pdfgen.py
 (reportlab, WenQuanYi Micro Hei embedded), so the truth is known and no shared data is
 needed; the scored slice uses bench/pdfgen.py's CMRC-based pages like tests/test_pagegen.py.
-OCR takes ~20 s a page on two cores: one scan is read here; bench/pdf_pages.py --scan has more.
+OCR takes ~20 s a page on two cores: two scans are read here (one page nearly empty);
+bench/pdf_pages.py --scan has more.
 """
 
 from __future__ import annotations
@@ -149,6 +150,28 @@ def test_a_scanned_pdf_page_is_read_by_ocr_or_refused_naming_the_page(
     with pytest.raises(InputError, match=(
             f"^{scanned}: page 1 has no text layer .*pip install 'newsqa\\[ocr\\]'")):
         load_path(scanned)
+
+
+def test_parse_reads_a_page_scan_by_ocr(tmp_path: Path) -> None:
+    # One short story on its page keeps the OCR to a few seconds.
+    title = "市国土空间规划审查委员会召开2023年第六次会议"
+    [story] = [a for a in sample_articles() if a.title == title]
+    pdf = tmp_path / "page.pdf"
+    typeset_page([story], PageSpec("聊城日报", "2023-10-09", 3, columns=6, body=9.0),
+                 random.Random(3), pdf)
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(str(pdf))
+    scan_file = tmp_path / "scan.png"
+    document[0].render(scale=150 / 72, grayscale=True).to_pil().save(scan_file)
+    document.close()
+    result = newsqa("parse", str(scan_file), "--json")
+    [article] = json.loads(result.stdout)["articles"]
+    assert article["title"] == title
+    assert article["authors"] == list(story.authors)
+    assert (article["source"], article["date"], article["page"]) == ("聊城日报", "2023-10-09", "3")
+    assert "".join(article["paragraphs"]) == "".join(story.paragraphs)
+    assert f"read: {scan_file}: page 1/1" in result.stderr
 
 
 @pytest.fixture(scope="module")
