@@ -258,7 +258,7 @@ def test_dangling_and_looping_links_and_unreadable_folders_are_reported(
     write(folder / "good.jsonl", jsonl(GOOD_RECORD))
     (folder / "gone.txt").symlink_to(folder / "missing.txt")
     (folder / "loop.txt").symlink_to(folder / "loop.txt")
-    write(folder / "photo.jpg", b"\xff\xd8\xff")
+    write(folder / "photo.gif", b"GIF89a")
     (folder / "locked").mkdir()
     real_scandir = os.scandir
 
@@ -274,7 +274,7 @@ def test_dangling_and_looping_links_and_unreadable_folders_are_reported(
     assert f"rejected: {folder / 'gone.txt'}: dangling symbolic link" in err
     assert f"rejected: {folder / 'loop.txt'}: symbolic link loop" in err
     assert f"rejected: {folder / 'locked'}: cannot read this folder (Permission denied)" in err
-    assert f"skipped: {folder / 'photo.jpg'}: not a source file extension" in err
+    assert f"skipped: {folder / 'photo.gif'}: not a source file extension" in err
     assert "3 of 4 input files rejected, nothing was ingested" in err
     ok = run("ingest", str(folder), "--index", str(tmp_path / "index"), "-q", "--skip-bad")
     assert ok.exit_code == 2 and "1 added" in ok.stdout and "3 files rejected" in ok.stdout
