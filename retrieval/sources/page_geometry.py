@@ -323,10 +323,10 @@ def _stories(leaves: list[list[TextLine]], body: float) -> list[_Story]:
             else:
                 last_story = _Story(head=list(lines))
                 stories.append(last_story)
-        elif kind == "caption" and sum(len(line.text) for line in lines) <= _SHORT_LINE \
-                and last_story is not None:
-            # A column's last few characters alone ("考验。"): too short for a caption, and
-            # too short for a scan to size; they end the story being read.
+        elif kind == "caption" and last_story is not None and _stray(lines):
+            # A column's last few characters alone ("考验。"), or a line or two without a
+            # photographer's credit: too short for a scan to size, not a caption; they
+            # belong to the story being read.
             last_story.body.append(lines)
         elif kind == "caption":
             # Each piece of caption type is one picture's caption: two pictures side by
@@ -348,6 +348,12 @@ def _stories(leaves: list[list[TextLine]], body: float) -> list[_Story]:
                 last_story = target
             target.body.append(lines)
     return stories
+
+
+def _stray(lines: list[TextLine]) -> bool:
+    """Caption-sized lines that are no caption: a few characters, or no credit in 1-2 lines."""
+    text = "".join(line.text for line in lines)
+    return len(text) <= _SHORT_LINE or (len(lines) <= 2 and "摄" not in text)
 
 
 def _opens_story(line: TextLine) -> bool:
@@ -416,8 +422,12 @@ def _headline(lines: list[TextLine]) -> tuple[str | None, str | None, str | None
     """(kicker, title, subtitle) of a story's display lines."""
     if not lines:
         return None, None, None
-    largest = max(line.size for line in lines)
-    title_at = [k for k, line in enumerate(lines) if line.size >= largest * _TITLE_SHARE]
+    # A headline's short last line ("议") is sized worst on a scan: it neither sets the
+    # largest size nor needs to come as close to it.
+    longer = [line.size for line in lines if len(line.text) > _SHORT_LINE]
+    largest = max(longer or [line.size for line in lines])
+    title_at = [k for k, line in enumerate(lines) if line.size >= largest * (
+        _TITLE_SHARE if len(line.text) > _SHORT_LINE else _SAME_SIZE_SHORT[0])]
     first, last = title_at[0], title_at[-1]
 
     def text(part: list[TextLine]) -> str | None:
