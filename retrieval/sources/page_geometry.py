@@ -422,13 +422,18 @@ def _headline(lines: list[TextLine]) -> tuple[str | None, str | None, str | None
     """(kicker, title, subtitle) of a story's display lines."""
     if not lines:
         return None, None, None
-    # A headline's short last line ("议") is sized worst on a scan: it neither sets the
-    # largest size nor needs to come as close to it.
-    longer = [line.size for line in lines if len(line.text) > _SHORT_LINE]
-    largest = max(longer or [line.size for line in lines])
-    title_at = [k for k, line in enumerate(lines) if line.size >= largest * (
-        _TITLE_SHARE if len(line.text) > _SHORT_LINE else _SAME_SIZE_SHORT[0])]
+    # A headline's short last line ("议") is sized worst on a scan: it does not set the
+    # headline's size, and need not come as close to it.
+    top = max(range(len(lines)), key=lambda k: lines[k].size)
+    largest = lines[top].size
+    if top > 0 and len(lines[top].text) <= _SHORT_LINE and len(lines[top - 1].text) > \
+            _SHORT_LINE and lines[top - 1].size >= largest * _SAME_SIZE_SHORT[0]:
+        largest = lines[top - 1].size  # the short line ends the headline above it
+    title_at = [k for k, line in enumerate(lines) if line.size >= largest * _TITLE_SHARE]
     first, last = title_at[0], title_at[-1]
+    if last + 1 < len(lines) and len(lines[last + 1].text) <= _SHORT_LINE \
+            and lines[last + 1].size >= largest * _SAME_SIZE_SHORT[0]:
+        last += 1
 
     def text(part: list[TextLine]) -> str | None:
         joined = "".join(line.text.strip(SPACES) for line in part)
