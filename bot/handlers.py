@@ -54,7 +54,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-UPLOAD_EXTENSIONS = (".txt", ".md", ".jsonl", ".html", ".htm")
+UPLOAD_EXTENSIONS = (".txt", ".md", ".jsonl", ".html", ".htm", ".pdf", ".png", ".jpg", ".jpeg",
+                     ".tif", ".tiff")
 MAX_UPLOAD_MB = MAX_FILE_BYTES // 2**20  # = the Bot API's getFile download limit (20 MB)
 # Refusal notices to one user off the allow-list: at most this many per window (seconds);
 # beyond that the bot stays silent, so a flood of messages cannot make it flood back.

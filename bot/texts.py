@@ -114,8 +114,10 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         "en": "Sorry, only administrators can add articles.",
     },
     "upload_bad_type": {
-        "zh": "不支持这种文件：{name}。请发送 .txt、.md、.jsonl 或 .html 文件。",
-        "en": "Unsupported file: {name}. Send a .txt, .md, .jsonl or .html file.",
+        "zh": "不支持这种文件：{name}。请发送 .txt、.md、.jsonl、.html 或 .pdf 文件（扫描版面也可发"
+              " .png、.jpg、.tif 图片）。",
+        "en": "Unsupported file: {name}. Send a .txt, .md, .jsonl, .html or .pdf file (or a page "
+              "scan as .png, .jpg or .tif).",
     },
     "upload_too_big": {
         "zh": "文件太大（{size} MB），上限 {limit} MB。",

@@ -9,6 +9,7 @@ its log: it must have exited cleanly and never printed the token.
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import signal
 import socket
@@ -175,6 +176,33 @@ def test_admin_upload_then_reading_a_long_article_page_by_page(
     moved = int(turned.plain_text.rsplit("第 ", 1)[1].split("/")[0])
     assert moved == (current + 1 if arrow == "▶" else current - 1)
     assert turned.plain_text != page.plain_text
+
+
+def test_admin_upload_of_an_e_paper_pdf_page_is_ingested_and_answered(
+        served: Served, tmp_path: Path) -> None:
+    # A photo and a short story of the sample page typeset as page 5 of an e-paper
+    # (bench/pdfgen.py; small, as the emulator takes uploads under 100 kB).
+    from bench.pagegen import sample_articles
+    from bench.pdfgen import PageSpec, typeset_page
+
+    title = "市国土空间规划审查委员会召开2023年第六次会议"
+    stories = [a for a in sample_articles() if a.title == title or a.kind == "photo"]
+    upload = tmp_path / "lcrb-2023-10-12_05.pdf"
+    truth = typeset_page(stories, PageSpec("聊城日报", "2023-10-12", 5, columns=6, body=9.0),
+                         random.Random(5), upload)
+    assert len(truth.articles) == 2
+    admin = served.client(ADMIN)
+    admin.send_document(upload)
+    progress, summary = admin.wait_for_bot_messages(count=2, timeout=180)
+    assert progress.plain_text.startswith("正在导入 lcrb-2023-10-12_05.pdf")
+    assert summary.plain_text == (
+        "导入完成：lcrb-2023-10-12_05.pdf\n新增 2 篇，替换 0 篇，未变 0 篇，拒收 0 个。")
+    admin.send_command("/search 国土空间规划审查委员会")
+    [found] = admin.wait_for_bot_messages(count=1, timeout=30)
+    # The sample index already holds this story without date or page; the page's copy is
+    # listed beside it with both.
+    assert found.plain_text.count(title) == 2, found.plain_text
+    assert "2023-10-12 · 聊城日报 5" in found.plain_text, found.plain_text
 
 
 def test_sigterm_stops_the_bot_cleanly_and_the_token_never_reaches_the_log(

@@ -357,10 +357,11 @@ def test_bad_uploads_are_rejected_with_the_reason(
         summary = plain(bot.sent_messages()[-1])
         assert summary.startswith("未导入：bad.jsonl\n原因：bad.jsonl")
         assert "/tmp" not in summary and "newsqa-upload" not in summary
-        bot.feed(document_update("pdf", file_name="scan.pdf", mime_type="application/pdf",
+        bot.feed(document_update("doc", file_name="notes.docx", mime_type="application/msword",
                                  file_size=10, user=ADMIN))
         assert texts(bot)[-1] == (
-            "不支持这种文件：scan.pdf。请发送 .txt、.md、.jsonl 或 .html 文件。")
+            "不支持这种文件：notes.docx。请发送 .txt、.md、.jsonl、.html 或 .pdf 文件"
+            "（扫描版面也可发 .png、.jpg、.tif 图片）。")
 
 
 def test_uploads_from_non_admins_are_refused(bot: OfflineBot) -> None:

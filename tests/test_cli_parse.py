@@ -105,9 +105,15 @@ def test_invalid_date_option_is_a_usage_error():
 
 
 def test_unknown_format_is_a_usage_error():
-    result = run(str(SAMPLE_PAGE), "--format", "pdf")
+    result = run(str(SAMPLE_PAGE), "--format", "docx")
     assert result.exit_code == 2
-    assert "Invalid value for '--format': 'pdf' is not one of" in result.stderr
+    assert "Invalid value for '--format': 'docx' is not one of" in result.stderr
+
+
+def test_a_text_file_forced_to_pdf_is_refused_naming_it():
+    assert_rejected(run(str(SAMPLE_PAGE), "--format", "pdf"),
+                    f"{SAMPLE_PAGE}: not a readable PDF (No /Root object! - Is this really a "
+                    "PDF?); is the file complete and without a password?")
 
 
 def test_missing_file_is_an_error_naming_it(tmp_path: Path):

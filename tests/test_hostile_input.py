@@ -218,9 +218,10 @@ def test_an_overlong_question_is_refused_with_its_line(tmp_path: Path) -> None:
 
 
 def test_a_pdf_is_not_stored_as_an_article(tmp_path: Path) -> None:
+    # Read as the PDF it is (its first bytes say so), and refused as a broken one.
     path = write(tmp_path / "scan.txt", b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n"
                                         b"BT /F1 12 Tf (Hello) Tj ET\n%%EOF\n")
-    assert load_error(path).startswith(f"{path}: this is a PDF document, not text")
+    assert load_error(path).startswith(f"{path}: not a readable PDF (")
 
 
 def test_a_file_of_punctuation_is_refused(tmp_path: Path) -> None:
@@ -257,7 +258,7 @@ def test_dangling_and_looping_links_and_unreadable_folders_are_reported(
     write(folder / "good.jsonl", jsonl(GOOD_RECORD))
     (folder / "gone.txt").symlink_to(folder / "missing.txt")
     (folder / "loop.txt").symlink_to(folder / "loop.txt")
-    write(folder / "photo.jpg", b"\xff\xd8\xff")
+    write(folder / "photo.gif", b"GIF89a")
     (folder / "locked").mkdir()
     real_scandir = os.scandir
 
@@ -273,7 +274,7 @@ def test_dangling_and_looping_links_and_unreadable_folders_are_reported(
     assert f"rejected: {folder / 'gone.txt'}: dangling symbolic link" in err
     assert f"rejected: {folder / 'loop.txt'}: symbolic link loop" in err
     assert f"rejected: {folder / 'locked'}: cannot read this folder (Permission denied)" in err
-    assert f"skipped: {folder / 'photo.jpg'}: not a source file extension" in err
+    assert f"skipped: {folder / 'photo.gif'}: not a source file extension" in err
     assert "3 of 4 input files rejected, nothing was ingested" in err
     ok = run("ingest", str(folder), "--index", str(tmp_path / "index"), "-q", "--skip-bad")
     assert ok.exit_code == 2 and "1 added" in ok.stdout and "3 files rejected" in ok.stdout

@@ -297,7 +297,7 @@ def test_directory_is_loaded_recursively_in_sorted_order_skipping_hidden_and_unk
     write(tmp_path / "c.jsonl", '{"text": "正文。"}')
     write(tmp_path / ".hidden.txt", ARTICLE_MD)
     write(tmp_path / ".git" / "x.txt", ARTICLE_MD)
-    write(tmp_path / "notes.pdf", b"%PDF-1.4\x00")
+    write(tmp_path / "notes.docx", b"PK\x03\x04")
     loaded = load_path(tmp_path)
     assert [(f.path.relative_to(tmp_path).as_posix(), f.format) for f in loaded] == [
         ("a.md", "article"),
@@ -368,8 +368,9 @@ def test_binary_file_is_an_error(tmp_path: Path):
         f"{path}: this is a binary file, not text (NUL byte at offset 8); "
         "give newsqa .txt, .md, .jsonl or .html files"
     ))
+    # A PNG is read as a page scan whatever its name; this one is cut short.
     image = write(tmp_path / "image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
-    with pytest.raises(InputError, match="this is a PNG image, not text"):
+    with pytest.raises(InputError, match=f"{image}: not a readable image"):
         load_path(image)
 
 
@@ -385,10 +386,12 @@ def test_undecodable_bytes_name_offset_and_line(tmp_path: Path):
 def test_missing_path_and_empty_directory_are_errors(tmp_path: Path):
     assert_rejected(lambda: load_path(tmp_path / "nope.txt"),
                     f"{tmp_path / 'nope.txt'}: no such file or directory")
-    write(tmp_path / "d" / "readme.pdf", b"%PDF")
+    assert_rejected(lambda: load_path(tmp_path / "nope.pdf"),
+                    f"{tmp_path / 'nope.pdf'}: no such file or directory")
+    write(tmp_path / "d" / "readme.docx", b"PK\x03\x04")
     assert_rejected(lambda: load_path(tmp_path / "d"), (
-        f"{tmp_path / 'd'}: no loadable files (.txt, .md, .jsonl, .json, .html, .htm) "
-        "in this directory"
+        f"{tmp_path / 'd'}: no loadable files (.txt, .md, .jsonl, .json, .html, .htm, .pdf, "
+        ".png, .jpg, .jpeg, .tif, .tiff) in this directory"
     ))
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ..articles import Article
     from ..index import IngestProgress
     from ..library import Library
+    from ..sources.loading import SourceFile
 
 INDEX_HELP = (
     "Index directory. Default: $NEWSQA_INDEX, else the per-user data directory "
@@ -40,41 +41,48 @@ class _Inputs:
     files: int = 0
     rejected: list[str] = field(default_factory=list)  # one message per file, naming it
     skipped: list[str] = field(default_factory=list)  # files not tried (extension), and why
+    parsed: dict[Path, SourceFile] = field(default_factory=dict)  # PDFs and scans, read once
 
 
 def _check_inputs(
-    paths: tuple[Path, ...], fmt: str, date: str | None, source: str | None
+    paths: tuple[Path, ...], fmt: str, date: str | None, source: str | None,
+    quiet: bool = False,
 ) -> _Inputs:
     """Parse every input before anything is written, so one bad file cannot half-ingest.
 
-    Only counts are kept: parsing is cheap next to embedding, so the articles are parsed
-    again by ``_good_articles`` and streamed into the index in bounded memory.
+    Only counts are kept for text files: parsing them is cheap next to embedding, so their
+    articles are parsed again by ``_good_articles`` and streamed into the index in bounded
+    memory. Pages read by layout (PDFs, scans: OCR takes seconds a page) are kept instead —
+    a page is a few kilobytes of text — so nothing is read or recognised twice.
     """
     from ..sources.loading import LoadReport, iter_path
 
     inputs = _Inputs()
+    on_page = None if quiet else page_progress
     for path in paths:
         report = LoadReport()
         try:
             for source_file in iter_path(path, format=fmt, date=date, source=source,
-                                         report=report):
+                                         report=report, on_page=on_page):
                 if not source_file.articles:
                     inputs.rejected.append(f"{source_file.path}: no articles found")
                     continue
                 inputs.files += 1
                 inputs.articles += len(source_file.articles)
+                if source_file.format in ("pdf", "scan"):
+                    inputs.parsed[source_file.path] = source_file
         except InputError as exc:
             inputs.rejected.append(str(exc))
         finally:
             # Each bad file of a folder counts (and is named) on its own.
             inputs.rejected.extend(str(exc) for exc in report.rejected)
-            inputs.skipped.extend(f"{file}: {why}" for file, why in report.skipped)
+            inputs.skipped.extend(f"{p}: {why}" for p, why in report.skipped)
     return inputs
 
 
 def _good_articles(
     paths: tuple[Path, ...], fmt: str, date: str | None, source: str | None,
-    late: list[str],
+    late: list[str], parsed: dict[Path, SourceFile],
 ) -> Iterator[Article]:
     """The articles of the files ``_check_inputs`` accepted, one file at a time.
 
@@ -86,11 +94,16 @@ def _good_articles(
         report = LoadReport()
         try:
             for source_file in iter_path(path, format=fmt, date=date, source=source,
-                                         report=report):
+                                         report=report, parsed=parsed):
                 yield from source_file.articles
         except InputError as exc:
             report.rejected.append(exc)
         late.extend(str(exc) for exc in report.rejected)
+
+
+def page_progress(path: Path, page: int, pages: int) -> None:
+    """One line per page read from a PDF or scan (OCR takes seconds a page)."""
+    click.echo(f"read: {path}: page {page}/{pages}", err=True)
 
 
 class _Progress:
@@ -150,7 +163,7 @@ def ingest(
     All files are read and checked first: if any is rejected nothing is written, unless
     --skip-bad is given.
     """
-    inputs = _check_inputs(paths, fmt, date, source)
+    inputs = _check_inputs(paths, fmt, date, source, quiet)
     for message in inputs.skipped:
         click.echo(f"skipped: {message}", err=True)
     for message in inputs.rejected:
@@ -166,7 +179,8 @@ def ingest(
         progress = _Progress(inputs.articles, quiet)
         late: list[str] = []
         try:
-            report = library.ingest(_good_articles(paths, fmt, date, source, late),
+            report = library.ingest(_good_articles(paths, fmt, date, source, late,
+                                                   inputs.parsed),
                                     batch_size=batch_size, progress=progress,
                                     total=inputs.articles)
         finally:

@@ -32,7 +32,9 @@ def _check_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
     default="auto",
     show_default=True,
     help="How to read the input. auto: .jsonl/.json → jsonl, .html/.htm → html, "
-    ".txt/.md → page if it looks like page text, else one article.",
+    ".pdf → pdf (e-paper pages, read by their layout; pages without text by OCR), "
+    ".png/.jpg/.tif → scan (OCR), .txt/.md → page if it looks like page text, else one "
+    "article. A PDF or image is recognised by its first bytes whatever its name.",
 )
 @click.option(
     "--date",
@@ -59,7 +61,10 @@ def parse(
     Nothing is indexed; use this to check what newsqa reads before ingesting.
     """
     report = LoadReport()
-    loaded = load_path(path, format=format_, date=date, source=source, page=page, report=report)
+    from .index_cmd import page_progress
+
+    loaded = load_path(path, format=format_, date=date, source=source, page=page, report=report,
+                       on_page=page_progress)
     for file, why in report.skipped:
         click.echo(f"skipped: {file}: {why}", err=True)
     if report.rejected and not loaded:

@@ -17,7 +17,8 @@ import json
 import logging
 import os
 import re
-from collections.abc import Callable, Iterator
+import stat
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,14 +33,17 @@ from ..limits import (
 )
 from ..sanitize import clean_line, clean_text, has_words
 from .bylines import match_dateline, parse_byline
-from .encoding import read_text
+from .encoding import read_bytes, read_text
 
 if TYPE_CHECKING:
     from trafilatura.settings import Document
 
+# Called after each page of a PDF or scan is read: (file, page number, pages in the file).
+PageProgress = Callable[[Path, int, int], None]
+
 log = logging.getLogger(__name__)
 
-FORMATS = ("auto", "page", "article", "jsonl", "html")
+FORMATS = ("auto", "page", "article", "jsonl", "html", "pdf", "scan")
 EXTENSIONS = {
     ".txt": "text",  # page or article, decided by looking at the text
     ".md": "text",
@@ -47,7 +51,25 @@ EXTENSIONS = {
     ".json": "jsonl",
     ".html": "html",
     ".htm": "html",
+    ".pdf": "pdf",  # e-paper pages: text layer read with its geometry, scanned pages by OCR
+    ".png": "scan",
+    ".jpg": "scan",
+    ".jpeg": "scan",
+    ".tif": "scan",
+    ".tiff": "scan",
 }
+# Laid-out pages, read by their geometry (``page_geometry``) rather than as text.
+_LAID_OUT = ("pdf", "scan")
+# A file's first bytes say it is a PDF or an image whatever its name: such a file is read
+# as what it is (a PDF saved as .txt, a scan without an extension).
+_SIGNATURES = (
+    (b"%PDF-", "pdf"),
+    (b"\x89PNG", "scan"),
+    (b"\xff\xd8\xff", "scan"),
+    (b"II*\x00", "scan"),
+    (b"MM\x00*", "scan"),
+)
+_NAME_PAGE = re.compile(r"(?:第|page|p|[_\-. ]|^)([A-Za-z]?\d{1,3})版?$", re.IGNORECASE)
 _MAX_LISTED_ERRORS = 5
 _NAME_DATE = re.compile(r"(?<!\d)(\d{4})([-_]?)(\d{2})\2(\d{2})(?!\d)")
 _INPUT_DATE = re.compile(r"(\d{4})([-_/]?)(\d{1,2})\2(\d{1,2})")
@@ -87,6 +109,7 @@ def load_path(
     source: str | None = None,
     page: str | None = None,
     report: LoadReport | None = None,
+    on_page: PageProgress | None = None,
 ) -> list[SourceFile]:
     """Load a file, or every loadable file under a directory (recursively, sorted).
 
@@ -97,9 +120,12 @@ def load_path(
     (and every unreadable folder, dangling or looping link, FIFO or device) is added to
     ``report.rejected`` and loading goes on; files skipped for their extension are listed in
     ``report.skipped``. The returned list holds only the files that loaded.
+
+    ``on_page(path, page, pages)`` is called after each page of a PDF or scan is read
+    (OCR takes seconds a page, so callers show progress by page).
     """
     return list(iter_path(path, format=format, date=date, source=source, page=page,
-                          report=report))
+                          report=report, on_page=on_page))
 
 
 def iter_path(
@@ -110,8 +136,14 @@ def iter_path(
     source: str | None = None,
     page: str | None = None,
     report: LoadReport | None = None,
+    on_page: PageProgress | None = None,
+    parsed: Mapping[Path, SourceFile] | None = None,
 ) -> Iterator[SourceFile]:
-    """``load_path`` one file at a time, so a large folder is never held in memory at once."""
+    """``load_path`` one file at a time, so a large folder is never held in memory at once.
+
+    ``parsed``: files the caller already read (by their path as this yields it), yielded as
+    they are instead of being read again — a check pass keeps OCR'd pages this way.
+    """
     if format not in FORMATS:
         raise InputError(f"unknown format {format!r}; use one of: {', '.join(FORMATS)}")
     fallback_date = parse_date(date, what="--date") if date is not None else None
@@ -127,9 +159,12 @@ def iter_path(
     else:
         files = [root]  # read_text names what is wrong: missing, a FIFO, a dangling link…
     for file in files:
+        if parsed is not None and file in parsed:
+            yield parsed[file]
+            continue
         try:
             loaded = _load_checked(file, format=format, date=fallback_date, source=source,
-                                   page=page)
+                                   page=page, on_page=on_page)
         except InputError as exc:
             if report is None:
                 raise
@@ -139,7 +174,8 @@ def iter_path(
 
 
 def _load_checked(
-    path: Path, *, format: str, date: str | None, source: str | None, page: str | None
+    path: Path, *, format: str, date: str | None, source: str | None, page: str | None,
+    on_page: PageProgress | None = None,
 ) -> SourceFile:
     """``_load_file``, with any unexpected failure turned into an InputError naming the file.
 
@@ -147,7 +183,8 @@ def _load_checked(
     and the bot's upload reply work for every error. The traceback is logged for a bug report.
     """
     try:
-        return _load_file(path, format=format, date=date, source=source, page=page)
+        return _load_file(path, format=format, date=date, source=source, page=page,
+                          on_page=on_page)
     except InputError:
         raise
     except (RecursionError, MemoryError) as exc:
@@ -234,12 +271,18 @@ def _directory_files(root: Path, report: LoadReport) -> list[Path]:
 
 
 def _load_file(
-    path: Path, *, format: str, date: str | None, source: str | None, page: str | None
+    path: Path, *, format: str, date: str | None, source: str | None, page: str | None,
+    on_page: PageProgress | None = None,
 ) -> SourceFile:
-    text = read_text(path)
     kind = format
     if kind == "auto":
-        kind = EXTENSIONS.get(path.suffix.lower(), "text")
+        kind = _signature(path) or EXTENSIONS.get(path.suffix.lower(), "text")
+    if kind in _LAID_OUT:
+        defaults = _Defaults(date=date or _date_from_path(path), source=source, page=page)
+        articles = _distinct_ids(_load_laid_out(path, kind, defaults, on_page))
+        _check_articles(articles, path)
+        return SourceFile(path=path, format=kind, articles=articles)
+    text = read_text(path)
     if kind != "html":  # minified HTML is one long line by nature; its text is checked below
         check_lines(text, path=str(path))
     if kind == "text":
@@ -280,6 +323,76 @@ def _article_problem(article: Article) -> str | None:
 
         chunks = len(chunk_article(article))
     return check_article_size(len(text), chunks)
+
+
+def _signature(path: Path) -> str | None:
+    """"pdf" or "scan" when the file's first bytes say so, whatever its name."""
+    # Opened without blocking and read only if a regular file: a FIFO or a device must not
+    # hang here; read_text names them.
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        head = os.read(fd, 8)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return next((kind for magic, kind in _SIGNATURES if head.startswith(magic)), None)
+
+
+def _load_laid_out(path: Path, kind: str, defaults: _Defaults,
+                   on_page: PageProgress | None) -> list[Article]:
+    """Articles of a PDF (every page) or a page scan, read from the page geometry.
+
+    The running head's date and page number win over the file name's; a page number comes
+    from the file name ("2023-10-09_03.pdf", "A03.png") for a one-page file, else from the
+    page's place in the file. Every page must give articles or the file is refused, naming
+    the page, so a whole-issue PDF never loads with a page silently missing.
+    """
+    from .page_geometry import parse_layout
+
+    def progress(number: int, total: int) -> None:
+        if on_page is not None:
+            on_page(path, number, total)
+
+    data = read_bytes(path)  # names a missing file, a FIFO, one over the size limit
+    if kind == "pdf":
+        from .pdf import read_pdf
+
+        pages = [(p.number, p.layout) for p in read_pdf(path, data, progress=progress)]
+    else:
+        from .scan import read_scan
+
+        pages = [(1, read_scan(path, data))]
+        progress(1, 1)
+    named_page = defaults.page or _page_from_name(path)
+    articles: list[Article] = []
+    for number, layout in pages:
+        fallback = named_page if len(pages) == 1 else str(number)
+        found, _facts = parse_layout(layout, source=defaults.source, date=defaults.date,
+                                     page=fallback)
+        if not found:
+            where = f"page {number}" if len(pages) > 1 else "the page"
+            raise InputError(
+                f"{where}: no article could be recognised (no text found"
+                f"{' by OCR' if kind == 'scan' else ''}); check that it is a newspaper page",
+                path=str(path))
+        articles.extend(found)
+    return articles
+
+
+def _page_from_name(path: Path) -> str | None:
+    """A page number at the end of the file name, once a date is taken out of it."""
+    stem = _NAME_DATE.sub("", path.stem)
+    m = _NAME_PAGE.search(stem)
+    if m is None:
+        return None
+    value = m.group(1).upper()
+    return value.lstrip("0") or "0" if value.isdigit() else value
 
 
 @dataclass(frozen=True)
