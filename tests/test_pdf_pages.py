@@ -83,7 +83,8 @@ def test_a_pdf_folder_ingests_and_questions_are_answered_citing_the_page(
     assert ingest.stdout.strip().endswith(")")
     added = int(ingest.stdout.rsplit(": ", 1)[1].split(" added")[0])
     assert added == sum(len(t.articles) for t in truths)
-    assert "read: " in ingest.stderr
+    pages = [line for line in ingest.stderr.splitlines() if line.startswith("read: ")]
+    assert len(pages) == len(set(pages)) == len(truths), pages  # one line per page
     answer = json.loads(newsqa("ask", QUESTION, "--index", str(index), "--json").stdout)
     assert answer["found"] is True and ANSWER in answer["answer"]
     first = answer["citations"][0]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.errors import InputError
-from retrieval.sources.loading import load_articles, load_path, split_byline
+from retrieval.sources.loading import SourceFile, iter_path, load_articles, load_path, split_byline
 from tests.constants import SAMPLE_PAGE
 from tests.helpers import assert_rejected, write
 
@@ -403,3 +403,16 @@ def test_one_bad_file_fails_the_whole_directory_load(tmp_path: Path):
         "2); fix or remove that line - nothing from this file was loaded"
     ))
     assert error is not None and error.path == str(bad)
+
+
+def test_files_the_caller_already_read_are_not_read_again(tmp_path: Path) -> None:
+    """`newsqa ingest` checks every file, then streams them: pages it OCR'd in the check are
+    handed back through ``parsed`` instead of being recognised a second time."""
+    scan = tmp_path / "a.pdf"
+    scan.write_bytes(b"%PDF-1.7 not really a pdf")  # would be refused if it were read
+    text = write(tmp_path / "b.txt", "标题\n\n正文一句话说明了事情的经过。")
+    kept = SourceFile(path=scan, format="pdf", articles=load_articles(text))
+    files = list(iter_path(tmp_path, parsed={scan: kept}))
+    assert [f.path for f in files] == [scan, text] and files[0] is kept
+    with pytest.raises(InputError):
+        list(iter_path(tmp_path))  # unkept, the broken PDF is read and refused
