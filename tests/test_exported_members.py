@@ -24,7 +24,7 @@ EXPORTED = {
     ],
     "retrieval.articles": [
         "ARTICLE_KINDS", "Article", "ArticleKind", "Chunk", "ChunkingConfig",
-        "derive_article_id",
+        "derive_article_id", "printed_article",
     ],
     "retrieval.chunks": ["DEFAULT_CHUNKING", "chunk_article", "split_sentences"],
     "retrieval.embed": ["BACKENDS", "DEFAULT_BACKEND", "Embedder", "load_embedder",

@@ -1,6 +1,14 @@
 """Stage 2, articles: the records every source turns into, and the chunks cut from them."""
 
-from .records import ARTICLE_KINDS, Article, ArticleKind, Chunk, ChunkingConfig, derive_article_id
+from .records import (
+    ARTICLE_KINDS,
+    Article,
+    ArticleKind,
+    Chunk,
+    ChunkingConfig,
+    derive_article_id,
+    printed_article,
+)
 
 __all__ = [
     "ARTICLE_KINDS",
@@ -9,4 +17,5 @@ __all__ = [
     "Chunk",
     "ChunkingConfig",
     "derive_article_id",
+    "printed_article",
 ]

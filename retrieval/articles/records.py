@@ -107,3 +107,32 @@ class ChunkingConfig:
     max_chars: int = 300
     min_chars: int = 150
     overlap: int = 1  # whole sentences repeated at the start of the next chunk
+
+
+def printed_article(
+    *,
+    paragraphs: list[str],
+    title: str | None,
+    subtitle: str | None,
+    kicker: str | None,
+    authors: list[str],
+    date: str | None,
+    source: str | None,
+    page: str | None,
+    kind: ArticleKind,
+) -> Article:
+    """An article read off a printed page (from its text or from its layout): the id from
+    what print shows, each author once in the order met."""
+    body = "\n".join(paragraphs)
+    return Article(
+        id=derive_article_id(source=source, date=date, title=title, body=body, page=page),
+        title=title,
+        paragraphs=tuple(paragraphs),
+        subtitle=subtitle,
+        kicker=kicker,
+        authors=tuple(dict.fromkeys(authors)),
+        date=date,
+        source=source,
+        page=page,
+        kind=kind,
+    )

@@ -27,7 +27,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..articles import Article, ArticleKind, derive_article_id
+from ..articles import Article, ArticleKind, printed_article
 from .bylines import Byline, match_dateline, parse_byline, starts_with_dateline
 from .layout import (
     SPACES,
@@ -392,17 +392,9 @@ def _article(story: _Story, *, source: str | None, date: str | None,
     short = len(body) <= _MAX_CAPTION_CHARS
     kind: ArticleKind = "photo" if title is None and (photo or trailing_box or short) \
         else "article"
-    return Article(
-        id=derive_article_id(source=source, date=date, title=title, body=body, page=page),
-        title=title,
-        paragraphs=tuple(paragraphs),
-        subtitle=subtitle,
-        kicker=kicker,
-        authors=tuple(dict.fromkeys(authors)),
-        date=date,
-        source=source,
-        page=page,
-        kind=kind,
+    return printed_article(
+        paragraphs=paragraphs, title=title, subtitle=subtitle, kicker=kicker, authors=authors,
+        date=date, source=source, page=page, kind=kind,
     )
 
 

@@ -33,7 +33,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from ..articles import Article, ArticleKind, derive_article_id
+from ..articles import Article, ArticleKind, printed_article
 from .bylines import match_dateline, parse_byline
 from .layout import SPACES, clean_layout_spacing, ends_sentence, join_lines, join_raw_lines
 from .page_lines import PHOTO_CREDIT_RE
@@ -477,19 +477,10 @@ def _article(story: _Story, body: float, *, source: str | None, date: str | None
     if not paragraphs:
         return None
     kicker, title, subtitle = _headline(story.head)
-    text = "\n".join(paragraphs)
     kind: ArticleKind = "photo" if title is None and photo else "article"
-    return Article(
-        id=derive_article_id(source=source, date=date, title=title, body=text, page=page),
-        title=title,
-        paragraphs=tuple(paragraphs),
-        subtitle=subtitle,
-        kicker=kicker,
-        authors=tuple(dict.fromkeys(authors)),
-        date=date,
-        source=source,
-        page=page,
-        kind=kind,
+    return printed_article(
+        paragraphs=paragraphs, title=title, subtitle=subtitle, kicker=kicker, authors=authors,
+        date=date, source=source, page=page, kind=kind,
     )
 
 
