@@ -1,6 +1,7 @@
 """Search latency and footprint of the index at 10k / 100k / 1M chunks.
 
     python bench/search_latency.py [--sizes 10000,100000] [--dense-only 1000000] [--hnsw 100000]
+                                   [--common-caps 20000,10000]
 
 - Full-path figures (``Index.search_vectors`` incl. SQLite id resolution, ``Index.lexical_search``
   incl. jieba on the query) on synthetic indexes: chunks are 2–4 random sentences of CMRC 2018
@@ -25,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from retrieval.articles import Article, Chunk, ChunkingConfig
-from retrieval.index import Index, VectorConfig
+from retrieval.index import Index, VectorConfig, core
 from retrieval.index.manifest import Manifest
 from retrieval.index.store import NewChunk, Store
 from retrieval.index.vectors import VectorIndex
@@ -97,7 +98,9 @@ def build(path: Path, n: int, pool: list[tuple[str, str]], seed: int) -> float:
     return time.perf_counter() - started
 
 
-def full_path(n: int, pool: list[tuple[str, str]], questions: list[str], tmp: Path) -> None:
+def full_path(n: int, pool: list[tuple[str, str]], questions: list[str], tmp: Path,
+              caps: tuple[int, ...] = ()) -> None:
+    default_cap = core.COMMON_CAP
     path = tmp / f"idx-{n}"
     seconds = build(path, n, pool, seed=n)
     before = rss_mb()
@@ -137,6 +140,22 @@ def full_path(n: int, pool: list[tuple[str, str]], questions: list[str], tmp: Pa
         if exact:
             found = {h.chunk_id for h in hits}
             overlap.append(len(found & {row[0] for row in exact}) / len(exact))
+    capped = []
+    for cap in caps:
+        core.COMMON_CAP = cap
+        times, agree = [], []
+        for question in questions[:QUERIES]:
+            t = time.perf_counter()
+            hits = index.lexical_search(question, 20)
+            times.append(time.perf_counter() - t)
+            words = query_words(question)
+            exact = index._store.lexical(
+                " OR ".join('"' + w.replace('"', '""') + '"' for w in words), 20, None, None
+            ) if words else []
+            if exact:
+                agree.append(len({h.chunk_id for h in hits} & {r[0] for r in exact}) / len(exact))
+        capped.append((cap, times, agree))
+    core.COMMON_CAP = default_cap
     index.close()
     print(f"[{n:>9,} chunks] store write {seconds:6.1f}s ({n / seconds:,.0f} chunks/s), "
           f"FAISS rebuilt from SQLite in {rebuild:5.1f}s; disk {disk:,.0f} B/chunk, "
@@ -147,6 +166,9 @@ def full_path(n: int, pool: list[tuple[str, str]], questions: list[str], tmp: Pa
     print(f"    lexical (BM25, k=20, CMRC questions) {percentiles(lexical)}")
     print(f"    lexical, every query word kept       {percentiles(every_word)}; top-20 overlap "
           f"with it: mean {np.mean(overlap):.3f}, min {np.min(overlap):.2f}")
+    for cap, times, agree in capped:
+        print(f"    lexical, COMMON_CAP {cap:>9,}       {percentiles(times)}; top-20 overlap "
+              f"with every word: mean {np.mean(agree):.3f}")
 
 
 def bare(n: int, kind: str) -> None:
@@ -179,6 +201,8 @@ def main() -> None:
     parser.add_argument("--dense-only", default="1000000", help="bare exact FAISS sizes")
     parser.add_argument("--hnsw", default="100000", help="bare HNSW sizes ('' to skip)")
     parser.add_argument("--threads", type=int, default=0, help="FAISS threads (0: as newsqa)")
+    parser.add_argument("--common-caps", default="",
+                        help="also time lexical search with these COMMON_CAP values")
     args = parser.parse_args()
     import faiss
 
@@ -195,7 +219,8 @@ def main() -> None:
     print(f"sentence pool: {len(pool):,} CMRC sentences; queries: {QUERIES}")
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(s) for s in args.sizes.split(",") if s):
-            full_path(n, pool, questions, Path(tmp))
+            full_path(n, pool, questions, Path(tmp),
+                      tuple(int(c) for c in args.common_caps.split(",") if c))
     for n in (int(s) for s in args.dense_only.split(",") if s):
         bare(n, "flat")
     for n in (int(s) for s in args.hnsw.split(",") if s):

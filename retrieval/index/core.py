@@ -60,6 +60,9 @@ EXACT_BELOW = 20_000  # date-filtered dense search scores this many candidates e
 COMMON_SHARE = 0.05
 COMMON_MIN = 2_000
 COMMON_KEEP = 2
+# In a very large index a share still lets one word bring tens of thousands of chunks to be
+# scored; above this many chunks a word is common whatever the share (None: no cap).
+COMMON_CAP: int | None = None
 
 
 def passage_text(chunk: Chunk) -> str:
@@ -363,6 +366,8 @@ class Index:
         more than COMMON_MIN); if every word is that common, the COMMON_KEEP rarest."""
         counts = self._store.document_counts(words)
         limit = max(COMMON_MIN, COMMON_SHARE * chunks)
+        if COMMON_CAP is not None:
+            limit = max(COMMON_MIN, min(limit, COMMON_CAP))
         rare = [w for w in words if counts.get(w, 0) <= limit]
         if rare:
             return rare
