@@ -401,3 +401,7 @@ def test_lexical_search_leaves_out_words_most_chunks_hold(
     rarest = sorted(["中国", "首场", "降雪"], key=counts.__getitem__)[: core.COMMON_KEEP]
     assert shared_index._rare_enough(["中国", "首场", "降雪"], len(rows)) == rarest
     assert shared_index.lexical_search("中国首场降雪", k=3)[0].article_id == "weather-1"
+    # a cap in chunks per word makes a word common whatever the share says
+    monkeypatch.setattr(core, "COMMON_SHARE", 1.0)
+    monkeypatch.setattr(core, "COMMON_CAP", max(counts["首场"], counts["降雪"]))
+    assert shared_index._rare_enough(["中国", "首场", "降雪"], len(rows)) == ["首场", "降雪"]
