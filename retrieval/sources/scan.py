@@ -48,6 +48,7 @@ _SAME_ROW = 0.6
 _PHRASE_SIZES = 1.25
 _PHRASE_JOIN = 0.9
 _PHRASE_BLANK = 0.45  # ems a phrase gap may exceed twice the usual blank between characters
+_GAP_MARGIN = 0.15  # ems of a gap next to its characters' boxes, which recognition places loosely
 _PHRASE_OVERLAP = 1.0  # ems two boxes of one row may overlap and still be one headline
 _MISSED_GAP = 4.0  # ems between two pieces of a row read again for a missed character
 _MISSED_SCORE = 0.8
@@ -280,23 +281,33 @@ def _phrase_pair(left: _Piece, right: _Piece, display: float, rgb: Any, ink: Any
             return None
         if chars[0][0] == left.chars[-1][0] and len(chars) > 1:
             chars = chars[1:]  # both boxes read the character at the cut
-    elif gap <= _PHRASE_JOIN * size:
-        # A phrase gap is the headline's own letter spacing twice over plus a space; the
-        # gutter between two blocks' tightly set headlines is wider than that.
-        strip = ink[int(min(left.top, right.top)):int(max(left.bottom, right.bottom)) + 1]
-        blanks = sorted(_blank_runs(left.chars, strip) + _blank_runs(chars, strip))
-        between = _blank_runs([left.chars[-1], chars[0]], strip)[0]
-        if blanks and between > 2 * blanks[len(blanks) // 2] + _PHRASE_BLANK * size:
-            return None
-    else:
-        if gap > _MISSED_GAP * size:
-            return None
+    elif gap > _MISSED_GAP * size:
+        return None
+    elif not _phrase_gap(left.chars, chars, left, right, ink, size):
+        # Wider than a phrase gap: a character the detector left out, or a gutter.
         top, bottom = int(min(left.top, right.top)), int(max(left.bottom, right.bottom)) + 1
         missed = _read_gap(rgb, ink, top, bottom, int(left.chars[-1][2]), int(chars[0][1]))
         if not missed:
             return None
         chars = missed + chars
     return _Piece(left.chars + chars, min(left.top, right.top), max(left.bottom, right.bottom))
+
+
+def _phrase_gap(left_chars: list[_Char], right_chars: list[_Char], left: _Piece,
+                right: _Piece, ink: Any, size: float) -> bool:
+    """Whether the blank between two pieces is a headline's phrase gap: the headline's own
+    letter spacing twice over plus a space. The gutter between two blocks' headlines is
+    wider than that unless both are set loosely; pieces too short to show their spacing
+    may be only a phrase gap apart."""
+    strip = ink[int(min(left.top, right.top)):int(max(left.bottom, right.bottom)) + 1]
+    margin = int(_GAP_MARGIN * size)
+    if strip[:, int(left_chars[-1][2]) + margin:int(right_chars[0][1]) - margin].any():
+        return False  # print inside the gap: more than a gap
+    blanks = sorted(_blank_runs(left_chars, strip) + _blank_runs(right_chars, strip))
+    between = _blank_runs([left_chars[-1], right_chars[0]], strip)[0]
+    usual = blanks[len(blanks) // 2] if blanks else 0
+    return between <= 2 * usual + _PHRASE_BLANK * size and (
+        bool(blanks) or right_chars[0][1] - left_chars[-1][2] <= _PHRASE_JOIN * size)
 
 
 def _read_gap(rgb: Any, ink: Any, top: int, bottom: int, x0: int, x1: int) -> list[_Char]:
