@@ -49,7 +49,6 @@ _PHRASE_SIZES = 1.25
 _PHRASE_JOIN = 0.9
 _PHRASE_BLANK = 0.45  # ems a phrase gap may exceed twice the usual blank between characters
 _GAP_MARGIN = 0.15  # ems of a gap next to its characters' boxes, which recognition places loosely
-_MISSED_INK = 0.3  # line heights of print in a gap that make it a missed character
 _PHRASE_OVERLAP = 1.0  # ems two boxes of one row may overlap and still be one headline
 _MISSED_GAP = 4.0  # ems between two pieces of a row read again for a missed character
 _MISSED_SCORE = 0.8
@@ -92,19 +91,18 @@ def ocr_image(image: Image, *, where: str) -> PageLayout:
     found_lines = list(result or [])
     heights = sorted(_height(found[0]) for found in found_lines)
     display = _DISPLAY_HEIGHT * heights[len(heights) // 2] if heights else 0.0
-    ink = np.asarray(image.convert("L")) < _INK
     pieces: list[_Piece] = []
     for found in found_lines:
         box, text = found[0], str(found[1])
         ys = [float(point[1]) for point in box]
         top, bottom = min(ys), max(ys)
         if len(found) >= 5 and len(found[3]) == len(found[4]) and found[4]:
-            groups = _split_at_gutters(found[3], [str(w) for w in found[4]], top, bottom,
-                                       rgb, ink)
+            groups = _split_at_gutters(found[3], [str(w) for w in found[4]], bottom - top)
         else:
             xs = [float(point[0]) for point in box]
             groups = [[(text, min(xs), max(xs))]]
         pieces += [_Piece(group, top, bottom) for group in groups]
+    ink = np.asarray(image.convert("L")) < _INK
     lines: list[TextLine] = []
     for piece in _join_phrases(pieces, display, rgb, ink):
         height = piece.bottom - piece.top
@@ -128,29 +126,19 @@ def _height(box: Any) -> float:
 _Char = tuple[str, float, float]  # a recognised character and its left and right edge
 
 
-def _split_at_gutters(boxes: list[Any], words: list[str], top: float, bottom: float,
-                      rgb: Any, ink: Any) -> list[list[_Char]]:
+def _split_at_gutters(boxes: list[Any], words: list[str], height: float) -> list[list[_Char]]:
     """Cut a detected line where its characters leave a gutter between columns.
 
     The detector may run the lines of two columns together; recognition places every
-    character, so the gutter shows. A wide gap with print in it is a character recognition
-    left out (a rare one, 脷 or 赜): it is read again on its own, and the line stays whole.
+    character, so the gutter shows.
     """
-    height = bottom - top
     groups: list[list[_Char]] = []
     reach = 0.0
     for box, word in zip(boxes, words, strict=True):
         x0 = min(float(point[0]) for point in box)
         x1 = max(float(point[0]) for point in box)
-        if not groups:
+        if not groups or x0 - reach > _OCR_GUTTER * height:
             groups.append([])
-        elif x0 - reach > _OCR_GUTTER * height:
-            margin = int(_GAP_MARGIN * height)
-            inside = ink[int(top):int(bottom) + 1, int(reach) + margin:int(x0) - margin]
-            if inside.any(axis=0).sum() >= _MISSED_INK * height:
-                groups[-1] += _read_gap(rgb, ink, int(top), int(bottom) + 1, int(reach), int(x0))
-            else:
-                groups.append([])
         groups[-1].append((word, x0, x1))
         reach = max(reach, x1)
     return groups
