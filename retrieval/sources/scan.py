@@ -49,7 +49,8 @@ _PHRASE_SIZES = 1.25
 _PHRASE_JOIN = 0.9
 _PHRASE_BLANK = 0.45  # ems a phrase gap may exceed twice the usual blank between characters
 _GAP_MARGIN = 0.15  # ems of a gap next to its characters' boxes, which recognition places loosely
-_PHRASE_OVERLAP = 1.0  # ems two boxes of one row may overlap and still be one headline
+_PHRASE_OVERLAP = 1.0
+_BARS = "|｜"  # ems two boxes of one row may overlap and still be one headline
 _MISSED_GAP = 4.0  # ems between two pieces of a row read again for a missed character
 _MISSED_SCORE = 0.8
 _LATIN_SHARE = 0.3  # a line with this share of Latin letters is sized by its neighbours
@@ -106,9 +107,13 @@ def ocr_image(image: Image, *, where: str) -> PageLayout:
     lines: list[TextLine] = []
     for piece in _join_phrases(pieces, display, rgb, ink):
         height = piece.bottom - piece.top
-        measured = _measured_pairs(piece.chars, height >= display)
+        chars = piece.chars
+        if height >= display:
+            # Recognition reads a wide letter-spaced gap in a headline as a bar ("梁卓伟引|发").
+            chars = [char for char in chars if char[0] not in _BARS] or chars
+        measured = _measured_pairs(chars, height >= display)
         shown = ink[int(piece.top):int(piece.bottom) + 1] if measured else None
-        text, x0, x1 = _spaced(piece.chars, height, shown, measured)
+        text, x0, x1 = _spaced(chars, height, shown, measured)
         text = _MISREAD_MARKER.sub("■ ", text.strip(SPACES))
         if text:
             lines.append(TextLine(text, x0, piece.top, x1, piece.bottom,
