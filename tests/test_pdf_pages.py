@@ -4,7 +4,7 @@ scored on generated pages from seeds the reader was never tuned on.
 The sample page's eight articles are typeset into a two-page issue by bench/pdfgen.py
 (reportlab, WenQuanYi Micro Hei embedded), so the truth is known and no shared data is
 needed; the scored slice uses bench/pdfgen.py's CMRC-based pages like tests/test_pagegen.py.
-OCR takes ~20 s a page on two cores: two scans are read here (one page nearly empty);
+OCR takes ~20 s a page on two cores: three scans are read here (two pages holding one story);
 bench/pdf_pages.py --scan has more.
 """
 
