@@ -42,22 +42,23 @@ _WORD_SPACE = 0.35
 _INK = 160  # grey levels below this are print
 _DISPLAY_HEIGHT = 1.6  # lines this much taller than the page's median are display type
 _PHRASE_GAP = 0.22  # ems a headline's phrase gap is wider than its usual character gap
-# A headline's two phrases, detected apart: same row, sizes this close, at most this many
-# ems between them (the gutter between two blocks' headlines is wider), are one line.
+# A headline's two phrases, detected apart: same row, heights this close, and a blank between
+# them at most twice the headline's own blank plus _PHRASE_BLANK ems (at most _PHRASE_JOIN
+# ems when neither piece shows its spacing) are one line.
 _SAME_ROW = 0.6
 _PHRASE_SIZES = 1.25
 _PHRASE_JOIN = 0.9
-_PHRASE_BLANK = 0.45  # ems a phrase gap may exceed twice the usual blank between characters
+_PHRASE_BLANK = 0.45
 _GAP_MARGIN = 0.15  # ems of a gap next to its characters' boxes, which recognition places loosely
-_PHRASE_OVERLAP = 1.0
-_BARS = "|｜"  # ems two boxes of one row may overlap and still be one headline
+_PHRASE_OVERLAP = 1.0  # ems two boxes of one row may overlap and still be one headline
 _MISSED_GAP = 4.0  # ems between two pieces of a row read again for a missed character
 _MISSED_SCORE = 0.8
+_BARS = "|｜"  # what recognition reads into a letter-spaced headline's gap
 _LATIN_SHARE = 0.3  # a line with this share of Latin letters is sized by its neighbours
 _FLUSH = 0.3  # lines whose edges are this many line heights apart are set flush
-# OCR reads the byline box's "■"/"□" as the character 口 (or 回).
-# A reporters' credit in a byline box or a dateline: its names are group 1.
+# A reporters' credit in a byline box or a dateline: its names are group 1 or 2.
 _CREDIT = re.compile(r"(?:本报|本刊)记者(.{2,12}?)(?:摄|$)|[（(]记者(.{2,16}?)[）)]")
+# OCR reads the byline box's "■"/"□" as the character 口 (or 回).
 _MISREAD_MARKER = re.compile(f"^[口回][{SPACES}]*(?=本报|本刊|记者|通讯员|特约)")
 
 _engine: Any = None
