@@ -4,7 +4,7 @@ scored on generated pages from seeds the reader was never tuned on.
 The sample page's eight articles are typeset into a two-page issue by bench/pdfgen.py
 (reportlab, WenQuanYi Micro Hei embedded), so the truth is known and no shared data is
 needed; the scored slice uses bench/pdfgen.py's CMRC-based pages like tests/test_pagegen.py.
-OCR takes ~20 s a page on two cores: two scans are read here (one page nearly empty);
+OCR takes ~20 s a page on two cores: three scans are read here (two pages holding one story);
 bench/pdf_pages.py --scan has more.
 """
 
@@ -173,6 +173,25 @@ def test_parse_reads_a_page_scan_by_ocr(tmp_path: Path) -> None:
     assert (article["source"], article["date"], article["page"]) == ("聊城日报", "2023-10-09", "3")
     assert "".join(article["paragraphs"]) == "".join(story.paragraphs)
     assert f"read: {scan_file}: page 1/1" in result.stderr
+
+
+def test_a_scanned_headline_keeps_its_phrase_gap_and_the_reporters_stay_apart(
+        tmp_path: Path) -> None:
+    # OCR reads "链上发力 攀高向强" without its gap (or as two boxes, the gap taken for a
+    # gutter), and a dateline's "王培源 李子涛" as one name; the reader measures the page.
+    [story] = [a for a in sample_articles() if a.title == "链上发力 攀高向强"]
+    pdf = tmp_path / "page.pdf"
+    typeset_page([story], PageSpec("聊城日报", "2023-10-09", 2, columns=6, body=9.0),
+                 random.Random(4), pdf)
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(str(pdf))
+    scan_file = tmp_path / "scan.png"
+    document[0].render(scale=150 / 72, grayscale=True).to_pil().save(scan_file)
+    document.close()
+    [article] = json.loads(newsqa("parse", str(scan_file), "--json").stdout)["articles"]
+    assert (article["title"], article["subtitle"]) == (story.title, story.subtitle)
+    assert article["authors"] == list(story.authors)
 
 
 @pytest.fixture(scope="module")

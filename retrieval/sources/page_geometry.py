@@ -59,7 +59,7 @@ _DATE_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _PAGE_RE = re.compile(r"第\s*([A-Za-z]?\d{1,3})\s*版|(?<![\d])([A-Z]\d{1,2})\s*版")
 _PAPER_RE = re.compile(r"[\u4e00-\u9fff]{1,8}(?:日报|晚报|早报|时报|商报|报)(?![\u4e00-\u9fff])")
 _FURNITURE_RE = re.compile(r"责编|责任编辑|版式|校对|美编|星期[一二三四五六日天]")
-_SUBTITLE_RE = re.compile(f"^[{SPACES}]*(?:——|──|一一)")  # OCR reads the dash as 一一
+_SUBTITLE_RE = re.compile(f"^[{SPACES}]*[-－—─一]{{2}}")  # OCR reads the dash as 一一 or -一
 _UNREAD_CREDIT_RE = re.compile(r"[（(](?:本报)?(?:记者|通讯员)[^（()）]{2,20}[）)]")
 _CREDIT_LINE_RE = re.compile(f"[{SPACES}]*摄(?:影)?$")
 
@@ -444,8 +444,8 @@ def _headline(lines: list[TextLine]) -> tuple[str | None, str | None, str | None
     subtitle_lines = lines[last + 1:]
     subtitle = text(subtitle_lines)
     if subtitle is not None:
-        # OCR reads the dash "——" as 一一.
-        subtitle = re.sub(r"^(?:[—─\-]+|一一)", "", subtitle).strip(SPACES) or None
+        # OCR reads the dash "——" as 一一 or -一.
+        subtitle = re.sub(r"^(?:[—─\-－]+一?|一一)", "", subtitle).strip(SPACES) or None
     return kicker, title, subtitle
 
 

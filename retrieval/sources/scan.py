@@ -15,6 +15,7 @@ import itertools
 import logging
 import re
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,25 @@ _MIN_SCORE = 0.5  # recognitions below this confidence are dropped (the library'
 # is a gutter between columns; one this much wider than the line's usual gap is a space.
 _OCR_GUTTER = 0.8
 _WORD_SPACE = 0.35
+_INK = 160  # grey levels below this are print
+_DISPLAY_HEIGHT = 1.6  # lines this much taller than the page's median are display type
+_PHRASE_GAP = 0.22  # ems a headline's phrase gap is wider than its usual character gap
+# A headline's two phrases, detected apart: same row, heights this close, and a blank between
+# them at most twice the headline's own blank plus _PHRASE_BLANK ems (at most _PHRASE_JOIN
+# ems when neither piece shows its spacing) are one line.
+_SAME_ROW = 0.6
+_PHRASE_SIZES = 1.25
+_PHRASE_JOIN = 0.9
+_PHRASE_BLANK = 0.45
+_GAP_MARGIN = 0.15  # ems of a gap next to its characters' boxes, which recognition places loosely
+_PHRASE_OVERLAP = 1.0  # ems two boxes of one row may overlap and still be one headline
+_MISSED_GAP = 4.0  # ems between two pieces of a row read again for a missed character
+_MISSED_SCORE = 0.8
+_BARS = "|｜"  # what recognition reads into a letter-spaced headline's gap
+_LATIN_SHARE = 0.3  # a line with this share of Latin letters is sized by its neighbours
+_FLUSH = 0.3  # lines whose edges are this many line heights apart are set flush
+# A reporters' credit in a byline box or a dateline: its names are group 1 or 2.
+_CREDIT = re.compile(r"(?:本报|本刊)记者(.{2,12}?)(?:摄|$)|[（(]记者(.{2,16}?)[）)]")
 # OCR reads the byline box's "■"/"□" as the character 口 (or 回).
 _MISREAD_MARKER = re.compile(f"^[口回][{SPACES}]*(?=本报|本刊|记者|通讯员|特约)")
 
@@ -70,34 +90,55 @@ def ocr_image(image: Image, *, where: str) -> PageLayout:
     except Exception as exc:  # onnxruntime and OpenCV raise their own kinds
         raise InputError(f"OCR failed ({type(exc).__name__}: {str(exc)[:120]})",
                          path=where) from exc
-    lines: list[TextLine] = []
-    for found in result or []:
+    found_lines = list(result or [])
+    heights = sorted(_height(found[0]) for found in found_lines)
+    display = _DISPLAY_HEIGHT * heights[len(heights) // 2] if heights else 0.0
+    pieces: list[_Piece] = []
+    for found in found_lines:
         box, text = found[0], str(found[1])
         ys = [float(point[1]) for point in box]
         top, bottom = min(ys), max(ys)
         if len(found) >= 5 and len(found[3]) == len(found[4]) and found[4]:
-            pieces = _split_at_gutters(found[3], [str(w) for w in found[4]], bottom - top)
+            groups = _split_at_gutters(found[3], [str(w) for w in found[4]], bottom - top)
         else:
             xs = [float(point[0]) for point in box]
-            pieces = [(text, min(xs), max(xs))]
-        for piece, x0, x1 in pieces:
-            piece = _MISREAD_MARKER.sub("■ ", piece.strip(SPACES))
-            if piece:
-                lines.append(TextLine(piece, x0, top, x1, bottom,
-                                      _type_size(piece, x1 - x0, bottom - top)))
+            groups = [[(text, min(xs), max(xs))]]
+        pieces += [_Piece(group, top, bottom) for group in groups]
+    ink = np.asarray(image.convert("L")) < _INK
+    lines: list[TextLine] = []
+    for piece in _join_phrases(pieces, display, rgb, ink):
+        height = piece.bottom - piece.top
+        chars = piece.chars
+        if height >= display:
+            # Recognition reads a wide letter-spaced gap in a headline as a bar ("梁卓伟引|发").
+            chars = [char for char in chars if char[0] not in _BARS] or chars
+        measured = _measured_pairs(chars, height >= display)
+        shown = ink[int(piece.top):int(piece.bottom) + 1] if measured else None
+        text, x0, x1 = _spaced(chars, height, shown, measured)
+        text = _MISREAD_MARKER.sub("■ ", text.strip(SPACES))
+        if text:
+            lines.append(TextLine(text, x0, piece.top, x1, piece.bottom,
+                                  _type_size(text, x1 - x0, height)))
+    lines = _latin_sizes(lines)
     lines.sort(key=lambda line: (line.top, line.x0))
     return PageLayout(tuple(lines), (), float(image.width), float(image.height))
 
 
-def _split_at_gutters(boxes: list[Any], words: list[str], height: float
-                      ) -> list[tuple[str, float, float]]:
-    """Cut a detected line where its characters leave a gutter, and mark word gaps.
+def _height(box: Any) -> float:
+    ys = [float(point[1]) for point in box]
+    return max(ys) - min(ys)
+
+
+_Char = tuple[str, float, float]  # a recognised character and its left and right edge
+
+
+def _split_at_gutters(boxes: list[Any], words: list[str], height: float) -> list[list[_Char]]:
+    """Cut a detected line where its characters leave a gutter between columns.
 
     The detector may run the lines of two columns together; recognition places every
-    character, so the gutter shows. Within a piece, a gap clearly wider than the piece's
-    usual one is a space: between Latin words, or between a headline's two phrases.
+    character, so the gutter shows.
     """
-    groups: list[list[tuple[str, float, float]]] = []
+    groups: list[list[_Char]] = []
     reach = 0.0
     for box, word in zip(boxes, words, strict=True):
         x0 = min(float(point[0]) for point in box)
@@ -106,17 +147,192 @@ def _split_at_gutters(boxes: list[Any], words: list[str], height: float
             groups.append([])
         groups[-1].append((word, x0, x1))
         reach = max(reach, x1)
-    pieces: list[tuple[str, float, float]] = []
-    for group in groups:
-        gaps = sorted(b[1] - a[2] for a, b in itertools.pairwise(group))
-        usual = gaps[len(gaps) // 2] if gaps else 0.0
-        text = group[0][0]
-        for (_, _, x1), (word, x0, _) in itertools.pairwise(group):
-            if x0 - x1 > usual + _WORD_SPACE * height:
-                text += " "
-            text += word
-        pieces.append((text, group[0][1], max(x1 for _, _, x1 in group)))
-    return pieces
+    return groups
+
+
+def _measured_pairs(chars: list[_Char], display: bool) -> range:
+    """Which neighbouring characters' gap is measured on the page: all of a display line's,
+    and those inside a reporters' credit, whose names a space keeps apart."""
+    if display:
+        return range(len(chars) - 1)
+    if any(len(word) != 1 for word, _, _ in chars):
+        return range(0)
+    credit = _CREDIT.search("".join(word for word, _, _ in chars))
+    if credit is None:
+        return range(0)
+    start, end = credit.span(1) if credit.group(1) is not None else credit.span(2)
+    return range(start, end - 1)
+
+
+def _spaced(group: list[_Char], height: float, ink: Any | None, measured: range
+            ) -> tuple[str, float, float]:
+    """A piece's text with its word gaps, and its left and right edge.
+
+    A gap between recognised characters clearly wider than the piece's usual one is a space
+    (between Latin words). Recognition places a character only to within a fraction of its
+    width, too loosely for a headline's phrase gap ("链上发力 攀高向强"), so on display
+    lines (``ink`` is their strip of the page) the blank columns between two characters'
+    centres are measured instead: a gap a quarter em wider than the line's usual one is a space.
+    A credit's names ("（记者 唐浩文 白勇）") are measured the same way, as ``measured``
+    says.
+    """
+    gaps = sorted(b[1] - a[2] for a, b in itertools.pairwise(group))
+    usual = gaps[len(gaps) // 2] if gaps else 0.0
+    blanks = _blank_runs(group, ink) if ink is not None and len(group) >= 3 else None
+    # Punctuation and digits sit in wider blanks of their own: the usual blank is between
+    # Chinese characters.
+    between = sorted(blank for blank, (a, b) in zip(blanks or [], itertools.pairwise(group),
+                                                     strict=False)
+                     if _ideograph(a[0]) and _ideograph(b[0]))
+    usual_blank = between[len(between) // 2] if between else 0
+    text = group[0][0]
+    for i, ((left, _, x1), (word, x0, _)) in enumerate(itertools.pairwise(group)):
+        if between and blanks and i in measured and _ideograph(left) and _ideograph(word):
+            spaced = blanks[i] - usual_blank > _PHRASE_GAP * height / _BOX_PAD
+        else:
+            spaced = x0 - x1 > usual + _WORD_SPACE * height
+        text += " " + word if spaced else word
+    return text, group[0][1], max(x1 for _, _, x1 in group)
+
+
+def _blank_runs(group: list[_Char], ink: Any) -> list[int]:
+    """Per pair of neighbouring characters, the widest run of ink-free columns between
+    their centres."""
+    import numpy as np
+
+    inked = ink.any(axis=0)
+    runs: list[int] = []
+    for a, b in itertools.pairwise(group):
+        start, stop = int((a[1] + a[2]) / 2), int((b[1] + b[2]) / 2)
+        window = np.concatenate(([True], inked[start:stop], [True]))
+        edges = np.flatnonzero(window)
+        runs.append(int(np.diff(edges).max()) - 1 if len(edges) > 1 else 0)
+    return runs
+
+
+def _ideograph(text: str) -> bool:
+    return len(text) == 1 and "\u4e00" <= text <= "\u9fff"
+
+
+@dataclass(slots=True)
+class _Piece:
+    """Recognised characters of one text line, and the line's top and bottom."""
+
+    chars: list[_Char]
+    top: float
+    bottom: float
+
+
+def _latin_sizes(lines: list[TextLine]) -> list[TextLine]:
+    """Lines mostly in Latin letters take the size of the body line they align with.
+
+    A Latin word's ascenders and descenders make its box taller than a Chinese line's, and
+    a justified line of a few long words spreads them wide, so both measures read such a
+    body line as display type. Set flush with the line above or below it, it is body text.
+    """
+    sized: list[TextLine] = []
+    for line in lines:
+        letters = [ch for ch in line.text if ch not in SPACES]
+        latin = sum(ch.isascii() and ch.isalpha() for ch in letters)
+        if letters and latin >= _LATIN_SHARE * len(letters):
+            for other in lines:
+                height = other.bottom - other.top
+                if (other is not line and other.size < line.size
+                        and abs(other.x0 - line.x0) <= _FLUSH * height
+                        and abs(other.x1 - line.x1) <= _FLUSH * height
+                        and max(other.top - line.bottom, line.top - other.bottom) <= height):
+                    line = TextLine(line.text, line.x0, line.top, line.x1, line.bottom,
+                                    other.size)
+                    break
+        sized.append(line)
+    return sized
+
+
+def _join_phrases(pieces: list[_Piece], display: float, rgb: Any, ink: Any
+                  ) -> list[_Piece]:
+    """Join display pieces the detector cut at a headline's phrase gap.
+
+    A headline set as two phrases with a wide gap comes back as two boxes on one row; left
+    apart, the gap reads as a gutter and the page's columns are cut through the headline.
+    The detector may also leave out a widely spaced character between them ("链上发力"
+    and "高向强" around 攀), or read the one at the cut twice; a gap wider than a phrase
+    gap is read again on its own, and joined only if it holds characters (the gutter
+    between two blocks' headlines is blank).
+    """
+    joined: list[_Piece] = []
+    for piece in sorted(pieces, key=lambda piece: piece.chars[0][1]):
+        for i, left in enumerate(joined):
+            merged = _phrase_pair(left, piece, display, rgb, ink)
+            if merged is not None:
+                joined[i] = merged
+                break
+        else:
+            joined.append(piece)
+    return joined
+
+
+def _phrase_pair(left: _Piece, right: _Piece, display: float, rgb: Any, ink: Any
+                 ) -> _Piece | None:
+    heights = sorted((left.bottom - left.top, right.bottom - right.top))
+    overlap = min(left.bottom, right.bottom) - max(left.top, right.top)
+    if (heights[0] < display or overlap < _SAME_ROW * heights[0]
+            or heights[1] > _PHRASE_SIZES * heights[0]
+            or not _ideograph(left.chars[-1][0]) or not _ideograph(right.chars[0][0])):
+        return None
+    size = heights[1] / _BOX_PAD
+    gap = right.chars[0][1] - left.chars[-1][2]
+    chars = list(right.chars)
+    if gap < 0:
+        if gap < -_PHRASE_OVERLAP * size:
+            return None
+        if chars[0][0] == left.chars[-1][0] and len(chars) > 1:
+            chars = chars[1:]  # both boxes read the character at the cut
+    elif gap > _MISSED_GAP * size:
+        return None
+    elif not _phrase_gap(left.chars, chars, left, right, ink, size):
+        # Wider than a phrase gap: a character the detector left out, or a gutter.
+        top, bottom = int(min(left.top, right.top)), int(max(left.bottom, right.bottom)) + 1
+        missed = _read_gap(rgb, ink, top, bottom, int(left.chars[-1][2]), int(chars[0][1]))
+        if not missed:
+            return None
+        chars = missed + chars
+    return _Piece(left.chars + chars, min(left.top, right.top), max(left.bottom, right.bottom))
+
+
+def _phrase_gap(left_chars: list[_Char], right_chars: list[_Char], left: _Piece,
+                right: _Piece, ink: Any, size: float) -> bool:
+    """Whether the blank between two pieces is a headline's phrase gap: the headline's own
+    letter spacing twice over plus a space. The gutter between two blocks' headlines is
+    wider than that unless both are set loosely; pieces too short to show their spacing
+    may be only a phrase gap apart."""
+    strip = ink[int(min(left.top, right.top)):int(max(left.bottom, right.bottom)) + 1]
+    margin = int(_GAP_MARGIN * size)
+    if strip[:, int(left_chars[-1][2]) + margin:int(right_chars[0][1]) - margin].any():
+        return False  # print inside the gap: more than a gap
+    blanks = sorted(_blank_runs(left_chars, strip) + _blank_runs(right_chars, strip))
+    between = _blank_runs([left_chars[-1], right_chars[0]], strip)[0]
+    usual = blanks[len(blanks) // 2] if blanks else 0
+    return between <= 2 * usual + _PHRASE_BLANK * size and (
+        bool(blanks) or right_chars[0][1] - left_chars[-1][2] <= _PHRASE_JOIN * size)
+
+
+def _read_gap(rgb: Any, ink: Any, top: int, bottom: int, x0: int, x1: int) -> list[_Char]:
+    """The characters recognition finds between two pieces, placed on their ink."""
+    import numpy as np
+
+    inked = np.flatnonzero(ink[top:bottom, x0:x1].any(axis=0))
+    if not len(inked):
+        return []
+    try:
+        result, _ = _ocr()(rgb[top:bottom, x0:x1], use_det=False, use_cls=False, use_rec=True)
+    except Exception:  # a crop recognition cannot read is a gap with nothing in it
+        return []
+    text, score = (str(result[0][0]), float(result[0][1])) if result else ("", 0.0)
+    if not text or score < _MISSED_SCORE or not all(_ideograph(ch) for ch in text):
+        return []
+    start, stop = x0 + float(inked[0]), x0 + float(inked[-1]) + 1
+    pitch = (stop - start) / len(text)
+    return [(ch, start + k * pitch, start + (k + 1) * pitch) for k, ch in enumerate(text)]
 
 
 def _type_size(text: str, width: float, height: float) -> float:
