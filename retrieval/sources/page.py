@@ -39,7 +39,6 @@ from .layout import (
     join_raw_lines,
 )
 from .page_lines import (
-    PHOTO_CREDIT_RE,
     SUBTITLE_RE,
     Line,
     classify,
@@ -51,6 +50,7 @@ from .page_lines import (
     is_closed,
     read_lines,
     run_in_credit,
+    take_photo_credit,
 )
 
 __all__ = ["clean_layout_spacing", "looks_like_page", "parse_page"]
@@ -372,15 +372,12 @@ def _article(story: _Story, *, source: str | None, date: str | None,
     if dateline is not None:
         authors.extend(dateline.authors)
         raw_paragraphs = [[first[dateline.end:]], *raw_paragraphs[1:]]
-    paragraphs = [p for p in (join_lines(lines) for lines in raw_paragraphs) if p]
-    credit = PHOTO_CREDIT_RE.search(paragraphs[-1]) if paragraphs else None
-    if credit is not None:
-        credited = parse_byline(credit.group("credit"), require_role=False)
-        if credited is not None:
-            authors.extend(credited.authors)
-            photo = True
-            last = paragraphs[-1][: credit.start()].strip(SPACES)
-            paragraphs = paragraphs[:-1] + ([last] if last else [])
+    paragraphs, credited = take_photo_credit(
+        [p for p in (join_lines(lines) for lines in raw_paragraphs) if p]
+    )
+    if credited is not None:
+        authors.extend(credited)
+        photo = True
     if not paragraphs:
         return None
     kicker, title, subtitle = _headline_text(story.head) if story.head else (None, None, None)

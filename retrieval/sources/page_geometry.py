@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from ..articles import Article, ArticleKind, printed_article
 from .bylines import match_dateline, parse_byline
 from .layout import SPACES, clean_layout_spacing, ends_sentence, join_lines, join_raw_lines
-from .page_lines import PHOTO_CREDIT_RE
+from .page_lines import take_photo_credit
 
 # -- thresholds: multiples of the page's body type size unless said otherwise; tuned on
 # bench/pdf_pages.py seeds 1-3 (reported on held-out seeds).
@@ -464,16 +464,12 @@ def _article(story: _Story, body: float, *, source: str | None, date: str | None
         if found is not None:
             authors.extend(found[0])
             raw = [found[1], *raw[1:]]
-    paragraphs = [p for p in (join_lines(lines) for lines in raw) if p]
-    if paragraphs:
-        credit = PHOTO_CREDIT_RE.search(paragraphs[-1])
-        if credit is not None:
-            credited = parse_byline(credit.group("credit"), require_role=False)
-            if credited is not None:
-                authors.extend(credited.authors)
-                photo = True
-                last = paragraphs[-1][: credit.start()].strip(SPACES)
-                paragraphs = paragraphs[:-1] + ([last] if last else [])
+    paragraphs, credited = take_photo_credit(
+        [p for p in (join_lines(lines) for lines in raw) if p]
+    )
+    if credited is not None:
+        authors.extend(credited)
+        photo = True
     if not paragraphs:
         return None
     kicker, title, subtitle = _headline(story.head)

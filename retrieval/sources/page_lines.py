@@ -488,3 +488,16 @@ def run_in_credit(paragraph: str) -> bool:
     credit = PHOTO_CREDIT_RE.search(paragraph)
     return credit is not None and parse_byline(credit.group("credit"),
                                                require_role=False) is not None
+
+
+def take_photo_credit(paragraphs: list[str]) -> tuple[list[str], list[str] | None]:
+    """``paragraphs`` without a closing photo credit ("（刘帅 摄）"), and the credited names
+    (None when the last paragraph ends in no credit that names someone)."""
+    credit = PHOTO_CREDIT_RE.search(paragraphs[-1]) if paragraphs else None
+    if credit is None:
+        return paragraphs, None
+    credited = parse_byline(credit.group("credit"), require_role=False)
+    if credited is None:
+        return paragraphs, None
+    last = paragraphs[-1][: credit.start()].strip(SPACES)
+    return paragraphs[:-1] + ([last] if last else []), list(credited.authors)
