@@ -17,6 +17,9 @@ import pytest
 from tests.constants import QUESTION
 from tests.telegram.processes import NEWSQA, stop_process
 
+# Enough that the ingest is still writing when the backup is done, on an idle machine too.
+LIVE_ARTICLES = 1500
+
 
 def newsqa(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([NEWSQA, *args], capture_output=True, text=True, timeout=600)
@@ -46,7 +49,8 @@ def test_a_backup_taken_during_an_ingest_restores_to_a_healthy_index_that_answer
         index: Path, tmp_path: Path) -> None:
     articles = tmp_path / "more.jsonl"
     with articles.open("w", encoding="utf-8") as out:
-        for i in range(60):
+        # 60 were too few: on an idle machine the ingest had finished while the backup ran.
+        for i in range(LIVE_ARTICLES):
             text = (f"本报讯 第{i}期社区简报：东昌府区第{i}个社区组织志愿者开展环境整治，"
                     f"共清理垃圾{i + 3}吨，新栽树木{i * 2 + 5}棵。居民表示环境明显改善。")
             out.write(json.dumps({"id": f"brief-{i}", "title": f"社区简报第{i}期",
@@ -72,7 +76,7 @@ def test_a_backup_taken_during_an_ingest_restores_to_a_healthy_index_that_answer
 
     record = json.loads((backup / "backup.json").read_text(encoding="utf-8"))
     assert before + 2 <= record["generation"] < generation(index)
-    assert 8 < record["articles"] < 8 + 60
+    assert 8 < record["articles"] < 8 + LIVE_ARTICLES
 
     restored = tmp_path / "restored"
     result = newsqa("restore", str(backup), "--index", str(restored))
