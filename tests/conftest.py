@@ -47,3 +47,13 @@ def sample_page_index(tmp_path_factory, embedder):
     with Library.create(path, embedder=embedder) as library:
         library.ingest(load_articles(SAMPLE_PAGE))
     return path
+
+
+@pytest.fixture
+def sample_index_copy(sample_page_index, tmp_path):
+    """A writable copy of ``sample_page_index`` (``tmp_path / "index"``), for tests that write."""
+    import shutil
+
+    copy = tmp_path / "index"
+    shutil.copytree(sample_page_index, copy)
+    return copy

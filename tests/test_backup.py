@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 import sqlite3
 import struct
 import subprocess
@@ -39,10 +38,8 @@ def answers(index: Path, questions: Path) -> list[tuple[object, list[str]]]:
 
 
 @pytest.fixture
-def index(sample_page_index: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "index"
-    shutil.copytree(sample_page_index, copy)
-    return copy
+def index(sample_index_copy: Path) -> Path:
+    return sample_index_copy
 
 
 def test_a_backup_taken_during_an_ingest_restores_to_a_healthy_index_that_answers_the_same(

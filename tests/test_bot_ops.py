@@ -3,7 +3,6 @@ rate windows survive a killed bot, and the metrics endpoint counts what users di
 
 from __future__ import annotations
 
-import shutil
 import signal
 import socket
 from pathlib import Path
@@ -20,10 +19,8 @@ NOT_IN_ARCHIVE = "聊城大学有多少名在校学生？"
 
 
 @pytest.fixture
-def index(sample_page_index: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "index"
-    shutil.copytree(sample_page_index, copy)
-    return copy
+def index(sample_index_copy: Path) -> Path:
+    return sample_index_copy
 
 
 def test_a_killed_bot_keeps_the_conversation_and_the_rate_window(
