@@ -93,9 +93,9 @@ class _Ranked:
 class Library:
     """An opened archive. Thread-safe for reads (the index is); close it when done."""
 
-    def __init__(self, index: Index, *, reader: Reader | None = None) -> None:
+    def __init__(self, index: Index) -> None:
         self.index = index  # the library's own: callers outside it use the methods below
-        self._reader = reader
+        self._reader: Reader | None = None
         self._reader_lock = threading.Lock()
 
     @classmethod
@@ -231,9 +231,10 @@ class Library:
         return upkeep.restore(source, directory_of(dir), verify)
 
     def warm_up(self) -> None:
-        """Load the model and the archive's figures now, so the first question does not wait."""
+        """Load the models and the archive's figures now, so the first question does not wait."""
         self.index.stats()
         self.index.embedder.embed_queries(["预热"])
+        _ = self.reader
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -346,10 +347,11 @@ class Library:
         candidates = window[:READ_DEPTH]
         readings = self._readings(question, candidates)
         best = choose_reading(readings)
-        reading = readings[best] if best is not None else None
-        if best is None or reading is None or not _passes(reading, best):
+        if best is None:
             margin = max((r.margin for r in readings if r is not None), default=0.0)
             return _not_found(text, resolution, window, history, id_, k, margin)
+        reading = readings[best]
+        assert reading is not None  # choose_reading picks only articles that were read
         chosen, span = candidates[best], reading_span(reading)
         others = [r for r in window[:k] if r is not chosen]
         first = Citation.build(
@@ -381,11 +383,10 @@ class Library:
 def choose_reading(readings: Sequence[Reading | None]) -> int | None:
     """The first reading in rank order that answers, unless a later one beats its margin by
     more than ``READ_LEAD`` (the reader's margin decides only when it is clearly surer of
-    another article); with none answering, the first one read (for its "not found" margin)."""
+    another article); None when none answers."""
     answered = [i for i, r in enumerate(readings) if r is not None and _passes(r, i)]
     if not answered:
-        read = [i for i, r in enumerate(readings) if r is not None]
-        return read[0] if read else None
+        return None
     first = answered[0]
     best = max(answered, key=lambda i: readings[i].margin)  # type: ignore[union-attr]
     lead = readings[best].margin - readings[first].margin  # type: ignore[union-attr]
