@@ -38,7 +38,7 @@ from retrieval.errors import InputError
 from retrieval.feedback import CitedArticle, Feedback, FeedbackStore
 from retrieval.library import Library
 from retrieval.limits import MAX_FILE_BYTES, MAX_SEARCH_CHARS
-from retrieval.sources.loading import load_path
+from retrieval.sources.loading import EXTENSIONS, load_path
 from retrieval.state import BotState
 
 from . import callbacks, render
@@ -54,8 +54,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-UPLOAD_EXTENSIONS = (".txt", ".md", ".jsonl", ".html", ".htm", ".pdf", ".png", ".jpg", ".jpeg",
-                     ".tif", ".tiff")
+UPLOAD_EXTENSIONS = tuple(EXTENSIONS)  # whatever `newsqa ingest` reads
 MAX_UPLOAD_MB = MAX_FILE_BYTES // 2**20  # = the Bot API's getFile download limit (20 MB)
 # Refusal notices to one user off the allow-list: at most this many per window (seconds);
 # beyond that the bot stays silent, so a flood of messages cannot make it flood back.
@@ -86,18 +85,18 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
 
 
-def chat_history(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> History | None:
+async def chat_history(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> History | None:
     state = services(context).state
-    if state is not None:
-        return state.history(chat_id)
+    if state is not None:  # a disk read: off the event loop, which serves every chat
+        return await asyncio.to_thread(state.history, chat_id)
     return (context.chat_data or {}).get("history")
 
 
-def remember_history(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
-                     history: History | None) -> None:
+async def remember_history(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
+                           history: History | None) -> None:
     state = services(context).state
-    if state is not None:
-        state.set_history(chat_id, history)
+    if state is not None:  # a commit: off the event loop, as votes are
+        await asyncio.to_thread(state.set_history, chat_id, history)
     elif context.chat_data is not None:
         if history is None:
             context.chat_data.pop("history", None)
@@ -258,7 +257,7 @@ async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reset: forget this chat's conversation."""
     assert update.effective_message is not None
-    remember_history(context, update.effective_message.chat_id, None)
+    await remember_history(context, update.effective_message.chat_id, None)
     await reply_html(update.effective_message, text("reset_done", user_lang(update.effective_user)))
 
 
@@ -336,12 +335,12 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
         return
     if not await _within_rate(update, context):
         return
-    history = chat_history(context, message.chat_id)
+    history = await chat_history(context, message.chat_id)
     started = time.perf_counter()
     async with typing(message):
         answer = await svc.asker.ask(question, history=history, k=svc.settings.k, offset=offset)
     svc.metrics.answered(found=answer.found, seconds=time.perf_counter() - started)
-    remember_history(context, message.chat_id, answer.history)
+    await remember_history(context, message.chat_id, answer.history)
     await send_rendered(message, render.answer_message(answer, offset=offset,
                                                        k=svc.settings.k, lang=lang))
 
