@@ -30,4 +30,9 @@ def main() -> None:
 
 
 # Command modules register themselves on ``main`` when imported.
+def page_progress(path: object, page: int, pages: int) -> None:
+    """One line per page read from a PDF or scan (OCR takes seconds a page): parse, ingest."""
+    click.echo(f"read: {path}: page {page}/{pages}", err=True)
+
+
 from . import ask_cmd, backup_cmd, index_cmd, model_cmd, parse_cmd, serve_cmd  # noqa: E402,F401

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import InputError, NewsqaError
-from . import main
+from . import main, page_progress
 
 if TYPE_CHECKING:
     from ..articles import Article
@@ -82,11 +82,12 @@ def _check_inputs(
 
 def _good_articles(
     paths: tuple[Path, ...], fmt: str, date: str | None, source: str | None,
-    late: list[str], parsed: dict[Path, SourceFile],
+    late: list[str], parsed: dict[Path, SourceFile], quiet: bool = False,
 ) -> Iterator[Article]:
     """The articles of the files ``_check_inputs`` accepted, one file at a time.
 
-    A file that became unreadable since the check is added to ``late`` (and skipped).
+    A file that became unreadable since the check is added to ``late`` (and skipped). A PDF
+    or scan read here again (not handed over in ``parsed``) shows its pages again.
     """
     from ..sources.loading import LoadReport, iter_path
 
@@ -94,16 +95,12 @@ def _good_articles(
         report = LoadReport()
         try:
             for source_file in iter_path(path, format=fmt, date=date, source=source,
-                                         report=report, parsed=parsed):
+                                         report=report, parsed=parsed,
+                                         on_page=None if quiet else page_progress):
                 yield from source_file.articles
         except InputError as exc:
             report.rejected.append(exc)
         late.extend(str(exc) for exc in report.rejected)
-
-
-def page_progress(path: Path, page: int, pages: int) -> None:
-    """One line per page read from a PDF or scan (OCR takes seconds a page)."""
-    click.echo(f"read: {path}: page {page}/{pages}", err=True)
 
 
 class _Progress:
@@ -180,7 +177,7 @@ def ingest(
         late: list[str] = []
         try:
             report = library.ingest(_good_articles(paths, fmt, date, source, late,
-                                                   inputs.parsed),
+                                                   inputs.parsed, quiet),
                                     batch_size=batch_size, progress=progress,
                                     total=inputs.articles)
         finally:

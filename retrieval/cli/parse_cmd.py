@@ -61,7 +61,7 @@ def parse(
     Nothing is indexed; use this to check what newsqa reads before ingesting.
     """
     report = LoadReport()
-    from .index_cmd import page_progress
+    from . import page_progress
 
     loaded = load_path(path, format=format_, date=date, source=source, page=page, report=report,
                        on_page=page_progress)

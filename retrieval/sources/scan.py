@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from .layout import SPACES, char_width
+from .layout import SPACES, char_width, is_ideograph
 from .page_geometry import PageLayout, TextLine
 
 if TYPE_CHECKING:
@@ -211,7 +211,7 @@ def _blank_runs(group: list[_Char], ink: Any) -> list[int]:
 
 
 def _ideograph(text: str) -> bool:
-    return len(text) == 1 and "\u4e00" <= text <= "\u9fff"
+    return len(text) == 1 and is_ideograph(text)
 
 
 @dataclass(slots=True)
