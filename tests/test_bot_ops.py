@@ -18,13 +18,10 @@ from tests.telegram.processes import newsqa_serve
 NOT_IN_ARCHIVE = "聊城大学有多少名在校学生？"
 
 
-@pytest.fixture
-def index(sample_index_copy: Path) -> Path:
-    return sample_index_copy
-
-
 def test_a_killed_bot_keeps_the_conversation_and_the_rate_window(
-        telegram_emulator: TelegramEmulator, index: Path, tmp_path: Path) -> None:
+        telegram_emulator: TelegramEmulator, sample_index_copy: Path, tmp_path: Path
+) -> None:
+    index = sample_index_copy
     token = "5550002:NEWSQA-restart-token"
     state = tmp_path / "state.sqlite"
     options = ("--state", str(state), "--rate-limit", "3", "--rate-window", "600")
@@ -68,7 +65,9 @@ def _scrape(port: int) -> dict[str, float]:
 
 
 def test_metrics_count_questions_outcomes_votes_and_the_index(
-        telegram_emulator: TelegramEmulator, index: Path, tmp_path: Path) -> None:
+        telegram_emulator: TelegramEmulator, sample_index_copy: Path, tmp_path: Path
+) -> None:
+    index = sample_index_copy
     token = "5550003:NEWSQA-metrics-token"
     port = _free_port()
     user = telegram_emulator.client(token=token, user=User(1003, "编辑部", "desk"))
