@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -277,6 +278,34 @@ def test_training_is_seeded_and_a_resumed_run_ends_where_an_unbroken_one_does(
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert [h["f1"] for h in unbroken["history"]] == [h["f1"] for h in resumed["history"]]
     assert (tmp_path / "unbroken" / "reader.safetensors").is_file()
+
+
+def test_a_run_can_start_from_an_earlier_runs_weights(
+    tiny_training_set: Path, tmp_path: Path
+) -> None:
+    """A second stage (or a newsroom's own pairs) begins where an earlier run ended."""
+    from retrieval.reader.model import read_trained
+    from retrieval.reader.train import TrainConfig, train
+
+    def config(out: str, **changes: Any) -> TrainConfig:
+        return TrainConfig(
+            data=str(tiny_training_set), out=str(tmp_path / out), epochs=0.2, batch_size=4,
+            trained_layers=1, held_out=0.25, eval_every=100, bf16=False, **changes,
+        )
+
+    first = train(config("first"))
+    weights = tmp_path / "first" / "reader.safetensors"
+    # lr 0: the second run's weights are exactly where it started
+    second = train(config("second", init=str(weights), lr=0.0))
+    assert second["run"] != first["run"]
+    started = read_trained(weights)
+    ended = torch.load(tmp_path / "second" / "checkpoint.pt", weights_only=False)["model"]
+    assert started.keys() == ended.keys()
+    assert all(torch.equal(started[k], ended[k].float()) for k in started)
+    assert "starting from" in (tmp_path / "second" / "train.log").read_text("utf-8")
+
+    with pytest.raises(SystemExit, match="no such weights file"):
+        train(config("third", init=str(tmp_path / "missing.safetensors")))
 
 
 @pytest.mark.parametrize(("passage", "expected"), [

@@ -29,7 +29,7 @@ import torch
 from . import data as reader_data
 from .calibration import held_out_figures
 from .features import MAX_LENGTH, STRIDE, Window, best_per_passage, best_span, label, windows
-from .model import SpanReaderModel, base_encoder, save_weights
+from .model import SpanReaderModel, base_encoder, read_trained, save_weights
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class TrainConfig:
     eval_every: int = 245  # steps between held-out rounds (and at the end)
     limit: int = 0  # use only the first N questions (smoke runs)
     bf16: bool = True
+    init: str = ""  # a reader.safetensors whose trained tensors this run starts from
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,8 +188,12 @@ def _fingerprint(cfg: TrainConfig) -> str:
     h = hashlib.sha256()
     for name in ("contexts.jsonl", "qa.jsonl"):
         h.update((Path(cfg.data) / name).read_bytes())
-    recipe = {k: v for k, v in asdict(cfg).items() if k not in ("out", "checkpoint_every")}
+    recipe = {
+        k: v for k, v in asdict(cfg).items() if k not in ("out", "checkpoint_every", "init")
+    }
     h.update(json.dumps(recipe, sort_keys=True).encode())
+    if cfg.init:  # the starting weights by content: the same file under another name is one run
+        h.update(Path(cfg.init).read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -218,6 +223,8 @@ class Run:
 
         from ..embed.offline_model import default_model_revision, ensure_default_model
 
+        if cfg.init and not Path(cfg.init).is_file():
+            raise SystemExit(f"--init {cfg.init}: no such weights file")
         self.cfg, self.out = cfg, Path(cfg.out)
         self.out.mkdir(parents=True, exist_ok=True)
         torch.set_num_threads(int(os.environ.get("NEWSQA_THREADS", os.cpu_count() or 1)))
@@ -238,6 +245,8 @@ class Run:
             f"windows; {self.total} steps of {cfg.batch_size}; run {self.fingerprint}",
         )
         self.model = SpanReaderModel(base_encoder(self.base))
+        if cfg.init:
+            self._start_from(Path(cfg.init))
         self.model.freeze_below(cfg.trained_layers)
         self.model.train()
         self.params = [p for p in self.model.parameters() if p.requires_grad]
@@ -261,6 +270,15 @@ class Run:
         self.checkpoint = self.out / "checkpoint.pt"
         if self.checkpoint.exists():
             self._resume()
+
+    def _start_from(self, weights: Path) -> None:
+        """Begin from an earlier run's weights: a second stage, or a newsroom's own pairs."""
+        trained = read_trained(weights)
+        unknown = set(trained) - set(self.model.state_dict())
+        if unknown:
+            raise SystemExit(f"--init {weights}: tensors this model lacks: {sorted(unknown)[:3]}")
+        self.model.load_state_dict(trained, strict=False)
+        _log(self.out, f"starting from {weights} ({len(trained)} tensors)")
 
     def _resume(self) -> None:
         state = torch.load(self.checkpoint, weights_only=False)
