@@ -434,11 +434,16 @@ class Index:
             if self._word_index is not None and self._words_current() and (
                     (date_from is None or days[0] is not None)
                     and (date_to is None or days[1] is not None)):
-                found = self._word_index.search(words, k, *days)
-                known = self._store.resolve(rowid for rowid, _ in found)
-                hits = [(*known[rowid], score) for rowid, score in found if rowid in known]
-                return [Hit(chunk_id, article_id, score, rank, "lexical")
-                        for rank, (chunk_id, article_id, score) in enumerate(hits, start=1)]
+                try:
+                    found = self._word_index.search(words, k, *days)
+                except (OSError, ValueError, RuntimeError):
+                    # Unreadable (e.g. damaged on disk): FTS5 answers; `newsqa check` says why.
+                    found = None
+                if found is not None:
+                    known = self._store.resolve(rowid for rowid, _ in found)
+                    hits = [(*known[rowid], score) for rowid, score in found if rowid in known]
+                    return [Hit(chunk_id, article_id, score, rank, "lexical")
+                            for rank, (chunk_id, article_id, score) in enumerate(hits, start=1)]
             if chunks > COMMON_MIN:
                 words = self._rare_enough(words, chunks)
             match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
@@ -538,12 +543,17 @@ class Index:
 
     def _word_problems(self, generation: int, db_ids: np.ndarray) -> list[str]:
         """The word index against the database: generation and chunk rowids."""
+        unreadable = [f"{self.path / WORDS_NAME} is missing or unreadable; open the index with "
+                      "no ingest running (e.g. `newsqa check` again) to rebuild it from the "
+                      "database"]
         words = WordIndex.open(self.path, create=False)
         if words is None:
-            return [f"{self.path / WORDS_NAME} is missing or unreadable; open the index with no "
-                    "ingest running (e.g. `newsqa check` again) to rebuild it from the database"]
+            return unreadable
         problems = []
-        have = words.rowids()
+        try:
+            have = words.rowids()
+        except (OSError, ValueError, RuntimeError):
+            return unreadable
         missing = np.setdiff1d(db_ids, have)
         extra = np.setdiff1d(have, db_ids)
         if words.generation() != generation or len(missing) or len(extra):

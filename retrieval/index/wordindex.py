@@ -90,14 +90,18 @@ class WordIndex:
     # -- state -------------------------------------------------------------------------------
 
     def generation(self) -> int:
-        """The database generation of the last commit; -1 for none (new or torn index)."""
-        self._index.reload()
-        searcher = self._index.searcher()
-        query = tantivy.Query.term_query(self._schema, "rowid", _MARKER)
-        hits = searcher.search(query, 1, count=False).hits
-        if not hits:
+        """The database generation of the last commit; -1 for none or unreadable (a new or
+        damaged index, or segments another process's writer removed while this one read)."""
+        try:
+            self._index.reload()
+            searcher = self._index.searcher()
+            query = tantivy.Query.term_query(self._schema, "rowid", _MARKER)
+            hits = searcher.search(query, 1, count=False).hits
+            if not hits:
+                return -1
+            value = searcher.fast_field_values("generation", [hits[0][1]])[0]
+        except (OSError, ValueError, RuntimeError):
             return -1
-        value = searcher.fast_field_values("generation", [hits[0][1]])[0]
         return -1 if value is None else int(value)
 
     def rowids(self) -> np.ndarray:
