@@ -472,3 +472,30 @@ def test_search_falls_back_to_fts5_while_the_word_index_lags(tmp_path: Path, emb
         assert reopened.stats().word_index == "tantivy"
         assert reopened.check() == []
         assert reopened.lexical_search("聊城降雪", k=1)[0].article_id == "weather-1"
+
+
+def test_word_index_ahead_of_a_restored_database_is_rebuilt(tmp_path: Path, embedder) -> None:
+    import sqlite3
+
+    path = tmp_path / "i"
+    articles = corpus(24)
+    with Index.open(path, create=True, embedder=embedder) as index:
+        index.upsert(articles[:12])
+    older = tmp_path / "older.sqlite"
+    with sqlite3.connect(path / "newsqa.sqlite") as src, sqlite3.connect(older) as dst:
+        src.backup(dst)
+    with Index.open(path, embedder=embedder) as index:
+        index.upsert(articles[12:])
+        assert index.lexical_search(articles[20].title, k=1)[0].article_id == articles[20].id
+    # the database goes back in time; words/ and vectors.faiss still hold the later articles
+    for suffix in ("-wal", "-shm"):
+        (path / f"newsqa.sqlite{suffix}").unlink(missing_ok=True)
+    older.replace(path / "newsqa.sqlite")
+    with Index.open(path, embedder=embedder) as index:
+        assert index.check() == []
+        assert index.stats().word_index == "tantivy"
+        assert index._word_index is not None
+        assert len(index._word_index.rowids()) == index.stats().chunks
+        later = {a.id for a in articles[12:]}
+        assert not later & {h.article_id for h in index.lexical_search(articles[20].title, k=20)}
+        assert index.lexical_search(articles[3].title, k=1)[0].article_id == articles[3].id

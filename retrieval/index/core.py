@@ -428,7 +428,6 @@ class Index:
         words = query_words(query, user_dict=self._user_dict)
         if not words or k <= 0:
             return []
-        chunks = self.stats().chunks  # cached per generation
         with self._lock:
             days = day_number(date_from), day_number(date_to)
             if self._word_index is not None and self._words_current() and (
@@ -444,6 +443,7 @@ class Index:
                     hits = [(*known[rowid], score) for rowid, score in found if rowid in known]
                     return [Hit(chunk_id, article_id, score, rank, "lexical")
                             for rank, (chunk_id, article_id, score) in enumerate(hits, start=1)]
+            chunks = self.stats().chunks  # cached per generation
             if chunks > COMMON_MIN:
                 words = self._rare_enough(words, chunks)
             match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
