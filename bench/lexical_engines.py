@@ -102,14 +102,14 @@ def main() -> None:
         if args.product_only:
             index.lexical_search(questions[0], 20)  # jieba's dictionary loads here
             for attempt in range(1, 4):
-                times = []
+                one_pass: list[float] = []
                 for question in questions:
                     t = time.perf_counter()
                     index.lexical_search(question, 20)
-                    times.append(time.perf_counter() - t)
+                    one_pass.append(time.perf_counter() - t)
                 load = Path("/proc/loadavg").read_text().split()[0]
                 print(f"    Index.lexical_search, pass {attempt} (load {load}) "
-                      f"{percentiles(times)}")
+                      f"{percentiles(one_pass)}")
             index.close()
             return
         names = ("fts5 every word", "fts5 5% share (before)", "tantivy every word",
