@@ -79,6 +79,10 @@ def test_a_backup_taken_during_an_ingest_restores_to_a_healthy_index_that_answer
     assert check.returncode == 0, check.stdout + check.stderr
     assert f"({record['articles']} articles" in check.stdout
     assert newsqa("check", "--quick", "--index", str(restored)).stdout == "ok\n"
+    # a backup holds no word index: the restore's check rebuilt it from the database
+    assert not (backup / "words").exists()
+    stats = json.loads(newsqa("stats", "--json", "--index", str(restored)).stdout)
+    assert stats["word_index"] == "tantivy"
     questions = tmp_path / "questions.jsonl"
     questions.write_text("".join(
         json.dumps({"id": str(n), "question": q}, ensure_ascii=False) + "\n"

@@ -103,7 +103,9 @@ def test_stats_json_reports_the_index(page_index: Path, embedder) -> None:
     assert data["sources"] == {"聊城日报": 8}
     assert (data["model"], data["dimension"]) == (embedder.info.name, embedder.info.dimension)
     assert data["bytes_on_disk"] > 0
-    assert set(data) >= {"path", "revision", "backend", "vector_index", "generation"}
+    assert data["word_index"] == "tantivy"
+    assert set(data) >= {"path", "revision", "backend", "vector_index", "word_index",
+                         "generation"}
 
 
 def test_list_then_delete_an_article(own_index: Path) -> None:

@@ -99,6 +99,10 @@ def assert_consistent(index_dir: Path, articles: list[Article]) -> int:
         vector_ids = index._vectors.ids()
         assert len(vector_ids) == len(np.unique(vector_ids))
         assert set(vector_ids.tolist()) == set(rows.values())
+        assert index._word_index is not None  # the word index too, caught up on open
+        word_ids = index._word_index.rowids()
+        assert word_ids.tolist() == sorted(rows.values())
+        assert index.stats().word_index == "tantivy"
     assert saved_generation(index_dir) == database_generation(index_dir)  # repaired on open
     return n
 
@@ -116,6 +120,7 @@ def finish_and_verify(index_dir: Path, source: Path, articles: list[Article], pr
     [
         ("mid-embedding:2", 24),  # 4th batch committed, 5th killed while embedding
         ("after-commit:2", 30),  # killed right after a commit, before the vectors save
+        ("mid-words:2", 30),  # killed after a commit, while the word index takes it in
         ("mid-faiss-save:1", 48),  # everything committed, the final vectors save torn
     ],
 )

@@ -340,7 +340,9 @@ def test_reader_keeps_answering_during_an_ingest_and_sees_it_without_reopening(
     assert answered > 0
     assert seen_growth  # batches became visible while the ingest was still running
     assert reader.dense_search("聊城降雪", k=1)[0].article_id == "weather-1"
+    assert reader.lexical_search("聊城降雪", k=1)[0].article_id == "weather-1"
     assert reader.stats().articles == 61
+    assert reader.stats().word_index == "tantivy"  # the ingest brought the word index along
     reader.close()
 
 
@@ -388,6 +390,9 @@ def test_lexical_search_leaves_out_words_most_chunks_hold(
 ) -> None:
     import retrieval.index.core as core
 
+    # The pruning applies to FTS5, which answers while the word index lags the database.
+    monkeypatch.setattr(shared_index, "_words_current", lambda: False)
+
     rows = shared_index._store.conn.execute("SELECT words FROM chunks_fts").fetchall()
     counts = {w: sum(w in r[0].split(" ") for r in rows) for w in ("中国", "首场", "降雪")}
     assert counts["中国"] > max(counts["首场"], counts["降雪"]) >= 1
@@ -405,3 +410,92 @@ def test_lexical_search_leaves_out_words_most_chunks_hold(
     monkeypatch.setattr(core, "COMMON_SHARE", 1.0)
     monkeypatch.setattr(core, "COMMON_CAP", max(counts["首场"], counts["降雪"]))
     assert shared_index._rare_enough(["中国", "首场", "降雪"], len(rows)) == ["首场", "降雪"]
+
+
+def fts5_every_word(index: Index, query: str, k: int) -> list[str]:
+    """FTS5's own BM25 ranking with every query word: what the word index must agree with."""
+    match = " OR ".join(f'"{w}"' for w in query_words(query))
+    return [row[0] for row in index._store.lexical(match, k, None, None)]
+
+
+def test_word_index_ranks_like_fts5_bm25(shared_index: Index) -> None:
+    assert shared_index.stats().word_index == "tantivy"
+    for article in corpus(40):
+        query = article.title or article.text[:20]
+        hits = shared_index.lexical_search(query, k=10)
+        assert all(h.kind == "lexical" for h in hits)
+        exact = fts5_every_word(shared_index, query, 10)
+        # Same words, same BM25 (k1 1.2, b 0.75); Tantivy's idf and one-byte document lengths
+        # differ slightly from FTS5's, so only the best hit and most of the ten must agree.
+        assert hits[0].chunk_id == exact[0], query
+        assert len({h.chunk_id for h in hits} & set(exact)) >= 0.7 * len(exact), query
+
+
+def test_word_index_is_rebuilt_when_missing_or_unreadable(tmp_path: Path, embedder) -> None:
+    import shutil
+
+    path = tmp_path / "i"
+    with Index.open(path, create=True, embedder=embedder) as index:
+        index.upsert(corpus(12))
+        before = [h.chunk_id for h in index.lexical_search("战国无双3", k=5)]
+    shutil.rmtree(path / "words")
+    with Index.open(path, embedder=embedder) as index:
+        assert index.check() == []
+        assert [h.chunk_id for h in index.lexical_search("战国无双3", k=5)] == before
+    (path / "words" / "meta.json").write_text("{torn", encoding="utf-8")
+    with Index.open(path, embedder=embedder) as index:
+        assert index.check() == []
+        assert index.stats().word_index == "tantivy"
+        assert [h.chunk_id for h in index.lexical_search("战国无双3", k=5)] == before
+
+
+def test_search_falls_back_to_fts5_while_the_word_index_lags(tmp_path: Path, embedder) -> None:
+    path = tmp_path / "i"
+    with Index.open(path, create=True, embedder=embedder) as index:
+        index.upsert(corpus(12))
+    reader = Index.open(path, embedder=embedder)
+    new = tmp_path / "new.jsonl"
+    new.write_text(json.dumps({"id": WEATHER.id, "title": WEATHER.title, "text": WEATHER.text,
+                               "date": WEATHER.date}, ensure_ascii=False) + "\n", "utf-8")
+    # killed right after the database commit: the word index is one write behind
+    env = {**os.environ, "NEWSQA_CRASH_AT": "after-commit:1"}
+    killed = subprocess.run(
+        [sys.executable, "-m", "retrieval", "ingest", str(new), "--index", str(path)],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert killed.returncode == -9, killed.stderr
+    assert reader.stats().word_index == "fts5 (tantivy catching up)"
+    assert reader.lexical_search("聊城降雪", k=1)[0].article_id == "weather-1"
+    assert reader.lexical_search("战国无双3", k=1)[0].article_id == "DEV_0"
+    reader.close()
+    with Index.open(path, embedder=embedder) as reopened:  # no ingest running: caught up
+        assert reopened.stats().word_index == "tantivy"
+        assert reopened.check() == []
+        assert reopened.lexical_search("聊城降雪", k=1)[0].article_id == "weather-1"
+
+
+def test_word_index_ahead_of_a_restored_database_is_rebuilt(tmp_path: Path, embedder) -> None:
+    import sqlite3
+
+    path = tmp_path / "i"
+    articles = corpus(24)
+    with Index.open(path, create=True, embedder=embedder) as index:
+        index.upsert(articles[:12])
+    older = tmp_path / "older.sqlite"
+    with sqlite3.connect(path / "newsqa.sqlite") as src, sqlite3.connect(older) as dst:
+        src.backup(dst)
+    with Index.open(path, embedder=embedder) as index:
+        index.upsert(articles[12:])
+        assert index.lexical_search(articles[20].title, k=1)[0].article_id == articles[20].id
+    # the database goes back in time; words/ and vectors.faiss still hold the later articles
+    for suffix in ("-wal", "-shm"):
+        (path / f"newsqa.sqlite{suffix}").unlink(missing_ok=True)
+    older.replace(path / "newsqa.sqlite")
+    with Index.open(path, embedder=embedder) as index:
+        assert index.check() == []
+        assert index.stats().word_index == "tantivy"
+        assert index._word_index is not None
+        assert len(index._word_index.rowids()) == index.stats().chunks
+        later = {a.id for a in articles[12:]}
+        assert not later & {h.article_id for h in index.lexical_search(articles[20].title, k=20)}
+        assert index.lexical_search(articles[3].title, k=1)[0].article_id == articles[3].id

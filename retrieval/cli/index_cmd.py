@@ -257,6 +257,7 @@ def stats(index_dir: Path | None, as_json: bool) -> None:
         f"sources     {sources}\n"
         f"model       {s.model} (revision {s.revision[:12]}, {s.dimension} dims, {s.backend})\n"
         f"vectors     {s.vector_index}\n"
+        f"words       {s.word_index}\n"
         f"on disk     {s.bytes_on_disk / 1e6:.1f} MB"
     )
 

@@ -22,6 +22,7 @@ SQLite.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 from collections.abc import Callable, Iterable, Sequence, Sized
@@ -43,6 +44,7 @@ from .manifest import Manifest
 from .store import VECTOR_DTYPE, Store
 from .types import Hit, IndexStats, IngestProgress, IngestReport
 from .vectors import VectorConfig, VectorIndex
+from .wordindex import WORDS_NAME, WordIndex, day_number
 from .writer import BatchWriter
 
 if TYPE_CHECKING:
@@ -50,10 +52,13 @@ if TYPE_CHECKING:
 
 EMBED_BATCH = 32
 EXACT_BELOW = 20_000  # date-filtered dense search scores this many candidates exactly
-# Lexical queries leave out words held by more than this share of the chunks (BM25 weighs
-# them low: idf ≤ ln 19 ≈ 2.9 against ~10 for a rare word; FTS5 would score every chunk
-# holding them), once the index holds more than COMMON_MIN chunks, so small archives rank
-# exactly as before. If every word is that common, the COMMON_KEEP rarest are searched.
+WORD_ROWS = 500  # chunks read from SQLite per query when catching the word index up
+# Lexical search normally goes to the Tantivy word index (wordindex.py), which finds the top k
+# without scoring every match. While that index lags the database (another process is
+# ingesting, or it is being rebuilt), FTS5 answers, pruned: it leaves out words held by more
+# than COMMON_SHARE of the chunks (BM25 weighs them low: idf ≤ ln 19 ≈ 2.9 against ~10 for a
+# rare word; FTS5 would score every chunk holding them), once the index holds more than
+# COMMON_MIN chunks. If every word is that common, the COMMON_KEEP rarest are searched.
 # bench/search_latency.py reports speed and top-20 overlap (at 200k chunks, share 0.02 / 0.05 /
 # 0.10: lexical p95 70 / 77 / 123 ms, overlap 0.90 / 0.96 / 0.98; every word kept: p95
 # ~400-600 ms).
@@ -84,12 +89,17 @@ class Index:
         store: Store,
         vectors: VectorIndex,
         embedder: Embedder | None,
+        words: WordIndex | None = None,
     ) -> None:
         self.path = directory
         self.manifest = manifest
         self._store = store
         self._vectors = vectors
         self._embedder = embedder
+        self._word_index = words
+        # The database generation the word index reflects (-1: none); searches use it only
+        # when it equals the database's.
+        self._words_generation = words.generation() if words is not None else -1
         self._lock = threading.RLock()
         self._data_version = store.data_version()
         self._stats: IndexStats | None = None
@@ -171,28 +181,81 @@ class Index:
         vectors = VectorIndex.load(directory, manifest.dimension, config)
         if vectors is None:
             vectors = VectorIndex(manifest.dimension, config)
-        index = cls(directory, manifest, store, vectors, embedder)
+        words = WordIndex.open(directory, create=False)
+        index = cls(directory, manifest, store, vectors, embedder, words)
         index._catch_up_on_open()
         return index
 
     def _catch_up_on_open(self) -> None:
-        """Bring the FAISS side level with SQLite; persist the repair if no one else writes."""
+        """Bring the FAISS and word sides level with SQLite; persist the repair if no one else
+        writes."""
         generation = self._store.generation()
-        if self._vectors.generation == generation:
-            if self._vectors.kind == "hnsw":
-                # The file keeps vectors of deleted chunks (HNSW cannot remove them); which ids
-                # are dead is not saved but recomputed from the database here.
-                self._sync_vectors(generation)
-            if self._vectors.needs_rebuild() is None:
-                return
+        vectors_current = self._vectors.generation == generation
+        if vectors_current and self._vectors.kind == "hnsw":
+            # The file keeps vectors of deleted chunks (HNSW cannot remove them); which ids
+            # are dead is not saved but recomputed from the database here.
+            self._sync_vectors(generation)
+        vectors_current = vectors_current and self._vectors.needs_rebuild() is None
+        if vectors_current and self._words_generation == generation:
+            return
         try:
             with writer_lock(self.path):
                 remove_stale_temp_files(self.path)
-                self._sync_vectors(generation)
-                self._vectors.save(self.path)
+                if not vectors_current:
+                    self._sync_vectors(generation)
+                    self._vectors.save(self.path)
+                self._sync_words(generation)
         except IndexError_:
-            # An ingest holds the lock: repair in memory only; that ingest will save the file.
-            self._sync_vectors(generation)
+            # An ingest holds the lock: repair the vectors in memory only (that ingest will
+            # save the file); it brings the word index up to date, FTS5 answers until then.
+            if not vectors_current:
+                self._sync_vectors(generation)
+
+    def _sync_words(self, generation: int) -> None:
+        """Catch the word index up with the database by rowid, or rebuild it when it is
+        missing, unreadable or ahead (a restored database). The caller holds the writer lock."""
+        words = self._word_index
+        if words is not None and self._words_generation == generation:
+            return
+        if words is None or not 0 <= self._words_generation <= generation:
+            if words is not None:
+                words.close()
+            words = self._word_index = WordIndex.recreate(self.path)
+            have = np.empty(0, dtype=np.int64)
+        else:
+            have = words.rowids()
+        db_ids = self._store.rowids()
+        missing = np.setdiff1d(db_ids, have)
+        extra = np.setdiff1d(have, db_ids)
+        rows = (row for start in range(0, len(missing), WORD_ROWS)
+                for row in self._store.word_rows(missing[start : start + WORD_ROWS]))
+        try:
+            words.apply(extra.tolist(), rows, generation)
+        finally:
+            words.close()
+        self._words_generation = generation
+
+    def _apply_words(self, removed: Sequence[int], added: Sequence[tuple[int, str, str | None]],
+                     generation: int) -> None:
+        """Mirror one committed write (which moved the database to ``generation``) into the
+        word index, if it was level with the database before it; else the next open catches
+        it up."""
+        if self._word_index is None or self._words_generation != generation - 1:
+            return
+        self._word_index.apply(removed, added, generation)
+        self._words_generation = generation
+
+    def _words_current(self) -> bool:
+        """Whether the word index reflects the database now (re-read while it lags: another
+        process commits it just after the database)."""
+        if self._word_index is None:
+            self._word_index = WordIndex.open(self.path, create=False)
+            if self._word_index is None:
+                return False
+        generation = self._store.generation()
+        if self._words_generation != generation:
+            self._words_generation = self._word_index.generation()
+        return self._words_generation == generation
 
     def _sync_vectors(self, generation: int) -> None:
         db_ids = self._store.rowids()
@@ -258,9 +321,13 @@ class Index:
             with self._lock:
                 remove_stale_temp_files(self.path)
                 self._refresh()
-            while batch := list(itertools.islice(stream, size)):
-                writer.write(batch)
-            return writer.finish()
+                self._sync_words(self._store.generation())
+            try:
+                while batch := list(itertools.islice(stream, size)):
+                    writer.write(batch)
+                return writer.finish()
+            finally:
+                self._close_words_writer()
 
     def _embed(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
         """Vectors rounded to the stored precision, so FAISS holds exactly what SQLite holds."""
@@ -288,13 +355,23 @@ class Index:
         ids = list(dict.fromkeys(article_ids))
         with self._lock, writer_lock(self.path):
             self._refresh()
-            deleted, removed, generation = self._store.delete_articles(ids)
-            if deleted:
-                self._data_version = self._store.data_version()
-                self._vectors.remove(removed)
-                self._vectors.generation = generation
-                self._save_vectors()
+            try:
+                self._sync_words(self._store.generation())
+                deleted, removed, generation = self._store.delete_articles(ids)
+                if deleted:
+                    self._data_version = self._store.data_version()
+                    self._vectors.remove(removed)
+                    self._vectors.generation = generation
+                    self._save_vectors()
+                    self._apply_words(removed, [], generation)
+            finally:
+                self._close_words_writer()
         return deleted
+
+    def _close_words_writer(self) -> None:
+        with self._lock:
+            if self._word_index is not None:
+                self._word_index.close()
 
     # -- search ------------------------------------------------------------------------------
 
@@ -343,15 +420,30 @@ class Index:
     ) -> list[Hit]:
         """BM25 over jieba words of the normalised query (any word may match).
 
-        In a large index, words held by very many chunks are left out of the query: BM25
-        weighs them low, but FTS5 scores every chunk that holds any query word, so one
+        The word index (Tantivy) answers with every query word kept. While it lags the
+        database, FTS5 does; in a large index it leaves out words held by very many chunks:
+        BM25 weighs them low, but FTS5 scores every chunk that holds any query word, so one
         such word made a search of 100k chunks take ~0.4 s (bench/search_latency.py).
         """
         words = query_words(query, user_dict=self._user_dict)
         if not words or k <= 0:
             return []
-        chunks = self.stats().chunks  # cached per generation
         with self._lock:
+            days = day_number(date_from), day_number(date_to)
+            if self._word_index is not None and self._words_current() and (
+                    (date_from is None or days[0] is not None)
+                    and (date_to is None or days[1] is not None)):
+                try:
+                    found = self._word_index.search(words, k, *days)
+                except (OSError, ValueError, RuntimeError):
+                    # Unreadable (e.g. damaged on disk): FTS5 answers; `newsqa check` says why.
+                    found = None
+                if found is not None:
+                    known = self._store.resolve(rowid for rowid, _ in found)
+                    hits = [(*known[rowid], score) for rowid, score in found if rowid in known]
+                    return [Hit(chunk_id, article_id, score, rank, "lexical")
+                            for rank, (chunk_id, article_id, score) in enumerate(hits, start=1)]
+            chunks = self.stats().chunks  # cached per generation
             if chunks > COMMON_MIN:
                 words = self._rare_enough(words, chunks)
             match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
@@ -396,18 +488,24 @@ class Index:
             self._refresh()
             generation = self._store.generation()
             if self._stats is not None and self._stats.generation == generation:
-                return self._stats
+                # The word index may have caught up since: that part is not cached.
+                return dataclasses.replace(self._stats, word_index=self._word_state())
             n_articles, n_chunks = self._store.counts()
             first, last = self._store.date_range()
             m = self.manifest
             self._stats = IndexStats(
                 path=str(self.path), articles=n_articles, chunks=n_chunks, model=m.model,
                 revision=m.revision, dimension=m.dimension, backend=m.backend,
-                vector_index=self._vectors.kind, first_date=first, last_date=last,
+                vector_index=self._vectors.kind,
+                word_index=self._word_state(),
+                first_date=first, last_date=last,
                 sources=self._store.sources(), bytes_on_disk=_bytes_on_disk(self.path),
                 generation=generation, updated=self._store.updated(),
             )
             return self._stats
+
+    def _word_state(self) -> str:
+        return "tantivy" if self._words_current() else "fts5 (tantivy catching up)"
 
     def check(self) -> list[str]:
         """Problems found, each saying what to do; [] when healthy."""
@@ -418,6 +516,7 @@ class Index:
             on_disk = VectorIndex.load(
                 self.path, self.manifest.dimension, self._vectors.config
             )
+            problems += self._word_problems(generation, db_ids)
         if on_disk is None:
             problems.append(
                 f"{self.path / 'vectors.faiss'} is missing or unreadable; open the index "
@@ -442,8 +541,35 @@ class Index:
                 problems.append("vectors.faiss holds duplicate ids; delete it to have it rebuilt")
         return problems
 
+    def _word_problems(self, generation: int, db_ids: np.ndarray) -> list[str]:
+        """The word index against the database: generation and chunk rowids."""
+        unreadable = [f"{self.path / WORDS_NAME} is missing or unreadable; open the index with "
+                      "no ingest running (e.g. `newsqa check` again) to rebuild it from the "
+                      "database"]
+        words = WordIndex.open(self.path, create=False)
+        if words is None:
+            return unreadable
+        problems = []
+        try:
+            have = words.rowids()
+        except (OSError, ValueError, RuntimeError):
+            return unreadable
+        missing = np.setdiff1d(db_ids, have)
+        extra = np.setdiff1d(have, db_ids)
+        if words.generation() != generation or len(missing) or len(extra):
+            problems.append(
+                f"{self.path / WORDS_NAME} reflects generation {words.generation()} but the "
+                f"database is at {generation} ({len(missing)} chunks missing from it, "
+                f"{len(extra)} deleted ones still in it); it is caught up on the next open "
+                "when no ingest is running")
+        if len(np.unique(have)) != len(have):
+            problems.append(f"{self.path / WORDS_NAME} holds duplicate chunks; delete the "
+                            "directory to have it rebuilt")
+        return problems
+
     def close(self) -> None:
         with self._lock:
+            self._close_words_writer()
             self._store.close()
 
     def __enter__(self) -> Index:
@@ -469,5 +595,6 @@ def _exact(
 
 
 def _bytes_on_disk(directory: Path) -> int:
-    return sum(p.stat().st_size for p in directory.iterdir() if p.is_file())
+    files = [*directory.iterdir(), *(directory / WORDS_NAME).glob("*")]
+    return sum(p.stat().st_size for p in files if p.is_file())
 

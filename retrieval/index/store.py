@@ -270,6 +270,14 @@ class Store:
                 out[position[rowid]] = np.frombuffer(blob, dtype=VECTOR_DTYPE)
         return out
 
+    def word_rows(self, rowids: np.ndarray) -> list[tuple[int, str, str | None]]:
+        """(rowid, search words, date) of the chunks ``rowids`` that exist, for the word index."""
+        ids = [int(r) for r in rowids]
+        marks = ",".join("?" * len(ids))
+        return [(int(r), str(w), d) for r, w, d in self.conn.execute(
+            f"SELECT c.id, f.words, c.date FROM chunks c JOIN chunks_fts f ON f.rowid = c.id "
+            f"WHERE c.id IN ({marks})", ids)]
+
     def document_counts(self, words: Sequence[str]) -> dict[str, int]:
         """How many chunks hold each word, from FTS5's own term index (missing: none)."""
         if not words:

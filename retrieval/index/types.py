@@ -72,6 +72,7 @@ class IndexStats:
     dimension: int
     backend: str
     vector_index: str  # "flat" (exact) or "hnsw"
+    word_index: str  # "tantivy", or "fts5 (tantivy catching up)" while it lags the database
     first_date: str | None
     last_date: str | None
     sources: dict[str, int]  # paper name → article count ("" when unknown)

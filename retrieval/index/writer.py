@@ -108,6 +108,11 @@ class BatchWriter:
             index._vectors.remove(removed)
             index._vectors.add(added, vectors.astype(np.float32))
             index._vectors.generation = generation
+            dates = {a.id: a.date for a in changed}
+            index._apply_words(removed, [
+                (rowid, n.words, dates.get(n.chunk.article_id))
+                for rowid, n in zip(added, new, strict=True)
+            ], generation)
         self.report.chunks_added += len(added)
         self.report.chunks_removed += len(removed)
         self._dirty = True
