@@ -29,6 +29,7 @@ from typing import Literal
 
 from ..articles import Article, ArticleKind, printed_article
 from .bylines import Byline, match_dateline, parse_byline, starts_with_dateline
+from .jumps import opens_with_jump
 from .layout import (
     SPACES,
     clean_layout_spacing,
@@ -125,7 +126,8 @@ def _units(lines: list[Line]) -> list[_Unit]:
             or units[-1].kind != kind
             or (kind == "head" and line.kind == "head" and line.blank_before)
             or (kind == "head" and units[-1].lines[-1].kind == "subtitle")
-            or (kind == "text" and starts_with_dateline(line.text) and is_closed(lines, index))
+            or (kind == "text" and (starts_with_dateline(line.text) or opens_with_jump(line.text))
+                and is_closed(lines, index))
         )
         if new_unit:
             units.append(_Unit(kind, [line]))

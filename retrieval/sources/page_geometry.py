@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 
 from ..articles import Article, ArticleKind, printed_article
 from .bylines import match_dateline, parse_byline
+from .jumps import opens_with_jump
 from .layout import SPACES, clean_layout_spacing, ends_sentence, join_lines, join_raw_lines
 from .page_lines import take_photo_credit
 
@@ -43,6 +44,7 @@ from .page_lines import take_photo_credit
 
 _DISPLAY = 1.2  # a line this much larger than body type is a kicker, headline or subtitle
 _CAPTION = 0.93  # a line this much smaller is a caption
+_KICKER_MIN = 1.05  # a line alone right above a headline this much larger is its kicker
 _TITLE_SHARE = 0.88  # display lines within this share of the largest size are the headline
 _MIN_GUTTER = 0.5  # a vertical gap this wide separates columns
 _MIN_ROW_GAP = 0.75  # a horizontal gap this tall separates blocks (body lines sit 0.5 apart)
@@ -260,8 +262,11 @@ def _kind(line: TextLine, body: float) -> str:
 def _runs(leaves: list[list[TextLine]], body: float) -> list[tuple[str, list[TextLine]]]:
     """Each leaf cut into runs of one line kind, in reading order."""
     runs: list[tuple[str, list[TextLine]]] = []
-    for leaf in leaves:
+    for number, leaf in enumerate(leaves):
         start = len(runs)
+        if _small_kicker(leaf, leaves[number + 1] if number + 1 < len(leaves) else None, body):
+            runs.append(("display", list(leaf)))
+            continue
         # Sizes measured from scans wander by a fifth, mostly downwards (a line ending in
         # a narrow mark looks set smaller): a line near its piece's usual size, taken at
         # the upper quartile, takes that size's kind (exact PDF sizes are not moved by this).
@@ -275,6 +280,17 @@ def _runs(leaves: list[list[TextLine]], body: float) -> list[tuple[str, list[Tex
             else:
                 runs.append((kind, [line]))
     return runs
+
+
+def _small_kicker(leaf: list[TextLine], after: list[TextLine] | None, body: float) -> bool:
+    """A line on its own right above a headline, set larger than body type but below display
+    size (a long kicker shrunk to fit its block): the headline's kicker, not body text."""
+    if len(leaf) != 1 or after is None:
+        return False
+    line, head = leaf[0], after[0]
+    return (body * _KICKER_MIN <= line.size < body * _DISPLAY <= head.size
+            and 0 <= head.top - line.bottom <= 1.5 * body
+            and line.x0 < head.x1 and head.x0 < line.x1 and not ends_sentence(line.text))
 
 
 def _span_gap(a: list[TextLine], b: list[TextLine]) -> float:
@@ -342,12 +358,29 @@ def _stories(leaves: list[list[TextLine]], body: float) -> list[_Story]:
                 if not lines:
                     continue
             target = last_story
+            if target is not None and target.head and lines[0].bottom < target.head[0].top:
+                # A column above the headline being read is no part of that story: a
+                # headless block's columns may be cut apart by a gutter running down the
+                # page. It goes on the story whose column ends beside it at its height.
+                target = _beside(stories, lines, body) or target
             if target is None or (target.body and _opens_story(lines[0])):
                 target = _Story()
                 stories.append(target)
                 last_story = target
             target.body.append(lines)
     return stories
+
+
+def _beside(stories: list[_Story], column: list[TextLine], body: float) -> _Story | None:
+    """The story whose last column starts at ``column``'s height just left of it."""
+    for story in reversed(stories):
+        if not story.body or story.caption:
+            continue
+        last = story.body[-1]
+        gap = column[0].x0 - max(line.x1 for line in last)
+        if 0 < gap <= 3 * body and abs(last[0].top - column[0].top) <= body:
+            return story
+    return None
 
 
 def _stray(lines: list[TextLine]) -> bool:
@@ -357,8 +390,10 @@ def _stray(lines: list[TextLine]) -> bool:
 
 
 def _opens_story(line: TextLine) -> bool:
-    """A body line that can only open a story without headline: a dateline or byline box."""
-    return match_dateline(line.text) is not None or parse_byline(line.text) is not None
+    """A body line that can only open a story without headline: a dateline, a byline box, or
+    "（上接第1版）" (the rest of a story begun on another page)."""
+    return match_dateline(line.text) is not None or parse_byline(line.text) is not None \
+        or opens_with_jump(line.text)
 
 
 def _paragraphs(leaves: list[list[TextLine]], body: float) -> tuple[list[list[str]], list[str]]:
@@ -445,7 +480,9 @@ def _headline(lines: list[TextLine]) -> tuple[str | None, str | None, str | None
     subtitle = text(subtitle_lines)
     if subtitle is not None:
         # OCR reads the dash "——" as 一一 or -一.
-        subtitle = re.sub(r"^(?:[—─\-－]+一?|一一)", "", subtitle).strip(SPACES) or None
+        # A printed dash is taken whole first: "——一线观察" keeps its 一.
+        subtitle = re.sub(r"^(?:[—─－]{2}|[—─\-－]一|一一|[—─\-－]+)", "", subtitle
+                          ).strip(SPACES) or None
     return kicker, title, subtitle
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .bylines import Byline, parse_byline, starts_with_dateline
+from .jumps import ends_with_jump, jump_marker, opens_with_jump, page_number
 from .layout import SPACES, display_width, ends_sentence, is_ideograph
 
 SUBTITLE_RE = re.compile(f"^[{SPACES}]*(?:——|──|--|—|－－)[{SPACES}]*(?=\\S)")
@@ -224,6 +225,8 @@ def _headlike(line: Line) -> bool:
     text = line.text
     if line.kind != "text" or starts_with_dateline(text) or text[0] in _LINE_START_CLOSERS:
         return False
+    if opens_with_jump(text) or ends_with_jump(text):
+        return False  # "（上接第1版）" opens a story's rest, "（下转第3版）" ends a part
     if _NOT_IN_HEADLINE.search(text) or _OPEN_END.search(text) or run_in_credit(text):
         return False  # "（钟平 摄）" alone on a line ends the caption above it
     if ends_sentence(text) and not re.search("[！？!?]$", text):
@@ -249,10 +252,40 @@ def _is_furniture(text: str) -> bool:
     return strong and len(rest) <= _FURNITURE_LEFTOVER_MAX and not re.search("[。；！？]", rest)
 
 
+def running_head(texts: Iterable[str]) -> tuple[str | None, str | None]:
+    """The (ISO date, page number) printed in a page's running head or foot lines, the
+    first of each found; the lines that are no running head are passed over."""
+    date = page = None
+    for text in texts:
+        if jump_marker(text) or not _is_furniture(text.strip(SPACES)):
+            continue
+        for m in _FURNITURE_PARTS.finditer(text):
+            if m.lastgroup == "date" and date is None:
+                date = _iso_date(m.group("date"))
+            elif m.lastgroup == "page" and page is None:
+                page = page_number(re.sub(r"[第版]", "", m.group("page")))
+    return date, page
+
+
+def _iso_date(text: str) -> str | None:
+    import datetime as dt
+
+    digits = re.findall("[0-9]+", text.translate(_DIGITS))
+    try:
+        return dt.date(*(int(d) for d in digits)).isoformat()
+    except (TypeError, ValueError):
+        return None  # "2023年2月30日" is no date
+
+
+_DIGITS = str.maketrans({chr(0xFF10 + k): str(k) for k in range(10)})
+
+
 def classify(lines: list[Line]) -> None:
     """Mark furniture, byline boxes and subtitles; headlines are found afterwards."""
     for i, line in enumerate(lines):
         text = line.text
+        if jump_marker(text):
+            continue  # "（下转第3版）" names a page but is the story's, not the running head's
         if _is_furniture(text):
             line.kind = "furniture"
             continue
@@ -286,8 +319,9 @@ _CREDIT_TAIL = re.compile(f"(?:摄|摄影|文/图|文／图)[{SPACES}]*[）)]$")
 
 
 def closes(text: str) -> bool:
-    """A finished sentence, or a caption's run-in credit ("…（记者 X 摄）")."""
-    return ends_sentence(text) or bool(_CREDIT_TAIL.search(text))
+    """A finished sentence, a caption's run-in credit ("…（记者 X 摄）"), or a part's end
+    ("…（下转第3版）")."""
+    return ends_sentence(text) or bool(_CREDIT_TAIL.search(text)) or ends_with_jump(text)
 
 
 def _starts_paragraph(lines: list[Line], i: int, fallback: float = 0.0) -> bool:
@@ -297,7 +331,7 @@ def _starts_paragraph(lines: list[Line], i: int, fallback: float = 0.0) -> bool:
     paragraph), on ``fallback``, the column measured around the caller's line.
     """
     line = lines[i]
-    if line.indented or starts_with_dateline(line.text):
+    if line.indented or starts_with_dateline(line.text) or opens_with_jump(line.text):
         return True
     column = _local_column(lines, i + 1, direction=1) or fallback
     if column == 0:
@@ -378,7 +412,8 @@ def _accept_headline(lines: list[Line], start: int, stop: int, *, tight: bool = 
         short = column == 0 or all(line.width <= column - HEADLINE_SHORT for line in run)
         return (short or not _CLAUSE_MARKS.search(text)) and len(run) <= 2 and start > 0
     nxt = lines[stop]
-    if nxt.kind in ("box", "subtitle") or starts_with_dateline(_opening(lines, stop)):
+    if nxt.kind in ("box", "subtitle") or starts_with_dateline(_opening(lines, stop)) \
+            or opens_with_jump(nxt.text):
         return True
     if nxt.kind == "head":
         # A kicker: a short line above an accepted headline, set apart by a blank.
