@@ -499,24 +499,38 @@ def generate_pdf_issue(count: int, seed: int, out_dir: Path, *,
 
 def _split_story(story: Article, rng: random.Random, key: str
                  ) -> tuple[Article, Article, bool] | None:
-    """The story cut in two (first part, rest, whether the rest opens mid-paragraph).
-
-    The cut falls between two ideographs inside a sentence, or between two paragraphs
-    after a finished sentence; the rest repeats the headline, shortened or not, or not at all.
-    """
-    paragraphs = list(story.paragraphs)
-    total = sum(len(p) for p in paragraphs)
+    """``split_story`` at a random place, the headline repeated in full, shortened or not."""
+    total = sum(len(p) for p in story.paragraphs)
     if total < 300:
         return None
     aim = int(total * rng.uniform(0.4, 0.65))
+    between = rng.random() < 0.3
+    roll = rng.random()
+    title = story.title or ""
+    repeat: str | None = title
+    if roll < 0.25:
+        repeat = None
+    elif roll < 0.5 and " " in title:
+        repeat = title.split(" ")[-1]
+    return split_story(story, aim, key, repeat=repeat, between=between)
+
+
+def split_story(story: Article, aim: int, key: str, *, repeat: str | None,
+                between: bool = False) -> tuple[Article, Article, bool] | None:
+    """The story cut in two near character ``aim``: (first part, rest, whether the rest opens
+    mid-paragraph); the parts' ids are ``key``-first and ``key``-rest.
+
+    The cut falls between two ideographs inside a sentence or, with ``between``, between two
+    paragraphs after a finished sentence; the rest is headed ``repeat`` (None: no headline).
+    """
+    paragraphs = list(story.paragraphs)
     seen = 0
     for k, paragraph in enumerate(paragraphs):
         if seen + len(paragraph) < aim:
             seen += len(paragraph)
             continue
         cut = aim - seen
-        between = k > 0 and rng.random() < 0.3 and _ends(paragraphs[k - 1])
-        if between:
+        if between and k > 0 and _ends(paragraphs[k - 1]):
             head, tail, runs_on = paragraphs[:k], paragraphs[k:], False
         else:
             while cut < len(paragraph) - 1 and not (
@@ -530,13 +544,6 @@ def _split_story(story: Article, rng: random.Random, key: str
         break
     else:
         return None
-    roll = rng.random()
-    title = story.title or ""
-    repeat: str | None = title
-    if roll < 0.25:
-        repeat = None
-    elif roll < 0.5 and " " in title:
-        repeat = title.split(" ")[-1]
     first = replace(story, id=f"{key}-first", paragraphs=tuple(head))
     rest = Article(id=f"{key}-rest", title=repeat, paragraphs=tuple(tail))
     return first, rest, runs_on
