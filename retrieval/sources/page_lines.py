@@ -240,6 +240,8 @@ def _is_furniture(text: str) -> bool:
         return True
     if ends_sentence(text) or _NOT_IN_HEADLINE.search(text) or len(text) > _MAX_FURNITURE_CHARS:
         return False
+    if _OPEN_END.search(text) or not _balanced(text):
+        return False  # "划在周末（周五、六、": a running line cut mid-clause, not a running head
     strong = False
     leftover: list[str] = []
     last = 0
@@ -303,6 +305,13 @@ def classify(lines: list[Line]) -> None:
             if j >= 0 and (lines[j].kind == "box" or (
                     lines[j].kind == "text" and _headlike(lines[j]) and is_closed(lines, j))):
                 line.kind = "subtitle"
+        elif i > 0 and lines[i - 1].kind == "subtitle" and not line.blank_before \
+                and line.blank_after and _headlike(line) \
+                and not ends_sentence(lines[i - 1].text):
+            # A subtitle broken over two lines: its rest sits in the subtitle's block, with
+            # nothing under it (a headline sits in a block of its own, never right under
+            # its subtitle).
+            line.kind = "subtitle"
 
 
 def is_closed(lines: list[Line], i: int) -> bool:
@@ -418,6 +427,11 @@ def _accept_headline(lines: list[Line], start: int, stop: int, *, tight: bool = 
     if nxt.kind == "head":
         # A kicker: a short line above an accepted headline, set apart by a blank.
         return len(run) == 1
+    if not nxt.blank_before or (not run[0].blank_before and start > 0
+                                and lines[start - 1].kind == "text"):
+        # A headline sits in a block of its own: running text right under it (or right
+        # above it) is the block the run belongs to, a caption's or a paragraph's.
+        return False
     # The column around the run: a few running lines after it and before it.
     column = column_width(
         _local_widths(lines, stop, direction=1) + _local_widths(lines, start - 1, direction=-1))
