@@ -28,6 +28,9 @@ SUBTITLE_RE = re.compile(f"^[{SPACES}]*(?:——|──|--|—|－－)[{SPACES}]
 _NOT_IN_HEADLINE = re.compile("[。；;]")
 _CLAUSE_MARKS = re.compile("[，、,]")
 _OPEN_END = re.compile("[，、；：,;:（(“‘《—·]$")
+# A photographer's credit on a line of its own: "雷海国 摄", "王伟 摄影".
+_PHOTOGRAPHER_LINE = re.compile(f"^[\u4e00-\u9fff·]{{2,8}}(?:[{SPACES}]+[\u4e00-\u9fff·]{{2,8}})*"
+                                f"[{SPACES}]+摄影?$")
 _LINE_START_CLOSERS = "，。、；：！？”’）》」』…,.;:!?)"
 # Editorial furniture printed in page margins (责任编辑, 版式, 校对, 第X版 …).
 _FURNITURE_RE = re.compile(
@@ -292,6 +295,10 @@ def classify(lines: list[Line]) -> None:
             line.kind = "furniture"
             continue
         byline = parse_byline(text)
+        if byline is None and _PHOTOGRAPHER_LINE.search(text) and i > 0 \
+                and lines[i - 1].kind == "text" and closes(lines[i - 1].text):
+            # "雷海国 摄" under a caption: a photographer's credit needs no role word.
+            byline = parse_byline(text, require_role=False)
         if byline is not None:
             line.kind, line.byline = "box", byline
             continue
