@@ -257,7 +257,6 @@ def _story_block(article: Article, columns: int, column_width: float, body: floa
     per_column = math.ceil(len(lines) / columns)
     for index, (text, shift, last) in enumerate(lines):
         column, row = divmod(index, per_column)
-        indented = shift > 0
         x = column * (column_width + GUTTER) + shift
         y = head_height + (row + 1) * leading
         room = column_width - shift
@@ -538,8 +537,8 @@ def split_story(story: Article, aim: int, key: str, *, repeat: str | None,
                 cut += 1
             if cut <= 0 or cut >= len(paragraph) - 1:
                 return None
-            head = paragraphs[:k] + [paragraph[:cut]]
-            tail = [paragraph[cut:]] + paragraphs[k + 1:]
+            head = [*paragraphs[:k], paragraph[:cut]]
+            tail = [paragraph[cut:], *paragraphs[k + 1:]]
             runs_on = True
         break
     else:

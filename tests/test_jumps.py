@@ -90,7 +90,7 @@ def test_one_page_alone_keeps_its_part_without_the_marker(
 
 def test_an_ingested_issue_answers_citing_the_story_once_with_both_pages(
         issue: tuple[Path, list[PageTruth]], tmp_path: Path, embedder: object) -> None:
-    folder, truths = issue
+    folder, _ = issue
     index = tmp_path / "index"
     ingest = newsqa("ingest", str(folder), "--index", str(index))
     assert " 5 added, 0 replaced, 0 unchanged" in ingest.stdout, ingest.stdout

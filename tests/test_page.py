@@ -620,9 +620,9 @@ def test_a_line_after_a_column_break_with_running_text_under_it_is_no_headline()
 
 
 def test_a_subtitle_broken_over_two_lines_stays_the_subtitle() -> None:
-    text = ("1993年香港迎来新进展\n\n——一线观察：1993年的香港以罕见而严重\n的人群践踏\n\n"
-            "■本报记者 马佳英\n1993年的香港，以罕见而严重的人群践踏事件\n结束了这一年。那天晚上，兰桂坊挤满了\n"
-            "庆祝新年的人群，秩序一度失控。\n")
+    text = ("1993年香港迎来新进展\n\n——一线观察：1993年的香港以罕见而严重\n"
+            "的人群践踏\n\n■本报记者 马佳英\n1993年的香港，以罕见而严重的人群践踏事件\n"
+            "结束了这一年。那天晚上，兰桂坊挤满了\n庆祝新年的人群，秩序一度失控。\n")
     [article] = parse_page(text)
     assert article.title == "1993年香港迎来新进展"
     assert article.subtitle == "一线观察：1993年的香港以罕见而严重的人群践踏"
@@ -630,19 +630,21 @@ def test_a_subtitle_broken_over_two_lines_stays_the_subtitle() -> None:
 
 
 def test_a_caption_set_across_the_picture_is_not_the_next_column_of_the_story_above() -> None:
-    text = ("路德维希·普朗特迎来新进展\n\n■本报记者 宋勇洋\n路德维希·普朗特是德国物理\n学家，近代力学奠基人之一。\n"
-            "在近半个世纪中，普朗特注意\n理论与实际的联系，在力学方\n面取得许多开创性成果。\n\n"
+    text = ("路德维希·普朗特迎来新进展\n\n■本报记者 宋勇洋\n路德维希·普朗特是德国物理\n"
+            "学家，近代力学奠基人之一。\n在近半个世纪中，普朗特注意\n"
+            "理论与实际的联系，在力学方\n面取得许多开创性成果。\n\n"
             "10月8日，在聊城鑫泰机床有限公司生产车间，工人对生产的工业机器人进行测试。\n"
             "该公司是国家级高新技术企业，自主研发的机器人数控机床管控系统，填补了国内市场\n"
             "空白。\n尹文伟 摄\n")
     story, photo = parse_page(text)
     assert story.title == "路德维希·普朗特迎来新进展" and story.text.endswith("开创性成果。")
     assert photo.kind == "photo" and photo.authors == ("尹文伟",)
-    assert photo.text.startswith("10月8日，在聊城鑫泰机床") and photo.text.endswith("国内市场空白。")
+    assert photo.text.startswith("10月8日，在聊城鑫泰机床")
+    assert photo.text.endswith("国内市场空白。")
 
 
 def test_a_running_line_naming_a_weekday_is_no_running_head() -> None:
-    text = ("津蓟铁路 按下快进键\n\n本报讯（记者 汤梓国）津蓟铁路是联接\n天津市区和蓟州区的一条支线铁路。据铁\n"
-            "路局证实，市郊列车计\n划在周末（周五、六、\n日）、暑期、公众假期\n开行，方便市民出游。\n")
+    text = ("津蓟铁路 按下快进键\n\n本报讯（记者 汤梓国）津蓟铁路是联接\n"
+            "天津市区和蓟州区的一条支线铁路。据铁\n路局证实，市郊列车计\n划在周末（周五、六、\n日）、暑期、公众假期\n开行，方便市民出游。\n")
     [article] = parse_page(text)
     assert "计划在周末（周五、六、日）、暑期" in article.text

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from ..articles import Article, derive_article_id
 from .layout import SPACES, ends_sentence, is_ideograph
+from .page_facts import page_number
 
 _S = f"[{SPACES}]*"
 _PAGE = f"第?{_S}(?P<page>[A-Za-zＡ-Ｚａ-ｚ]?{_S}[0-9０-９]{{1,3}}){_S}版?"
@@ -34,7 +35,7 @@ _SAME_HEADLINE = 0.5
 
 
 def jump_marker(text: str) -> bool:
-    """Is ``text`` (one printed line) nothing but a jump marker, "（下转第3版）" or "（上接第1版）"?"""
+    """Is ``text`` (one printed line) only a jump marker, "（下转第3版）" or "（上接第1版）"?"""
     stripped = text.strip(SPACES)
     for pattern in (_JUMP_OUT, _JUMP_IN):
         m = pattern.search(stripped)
@@ -52,19 +53,6 @@ def ends_with_jump(text: str) -> bool:
 def opens_with_jump(text: str) -> bool:
     """Does ``text`` open with "（上接第1版）" (a continued story's first line)?"""
     return _JUMP_IN.match(text) is not None
-
-
-def page_number(value: str) -> str:
-    """A page number as the running head and the file name give it: "03" → "3", "a3" → "A3"."""
-    text = re.sub(f"[{SPACES}]", "", value).translate(_FULL_WIDTH).upper()
-    letters = text.rstrip("0123456789")
-    digits = text[len(letters):].lstrip("0") or "0"
-    return letters + digits
-
-
-_FULL_WIDTH = str.maketrans({chr(0xFF10 + k): str(k) for k in range(10)}
-                            | {chr(0xFF21 + k): chr(0x41 + k) for k in range(26)}
-                            | {chr(0xFF41 + k): chr(0x61 + k) for k in range(26)})
 
 
 @dataclass(frozen=True, slots=True)

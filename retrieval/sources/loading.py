@@ -35,6 +35,7 @@ from ..sanitize import clean_line, clean_text, has_words
 from .bylines import match_dateline, parse_byline
 from .encoding import read_bytes, read_text
 from .jumps import Part, join_parts, take_jumps
+from .page_facts import page_number, parse_date
 
 if TYPE_CHECKING:
     from trafilatura.settings import Document
@@ -73,8 +74,6 @@ _SIGNATURES = (
 _NAME_PAGE = re.compile(r"(?:第|page|p|[_\-. ]|^)([A-Za-z]?\d{1,3})版?$", re.IGNORECASE)
 _MAX_LISTED_ERRORS = 5
 _NAME_DATE = re.compile(r"(?<!\d)(\d{4})([-_]?)(\d{2})\2(\d{2})(?!\d)")
-_INPUT_DATE = re.compile(r"(\d{4})([-_/]?)(\d{1,2})\2(\d{1,2})")
-_CJK_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 _HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
 _SETEXT_RULE = re.compile(r"^(=+|-+)\s*$")
 _SUBTITLE_DASH = re.compile(r"^\s*(?:——|──|--|—)\s*(?=\S)")
@@ -250,23 +249,6 @@ def load_articles(
     return [article for source_file in loaded for article in source_file.articles]
 
 
-def parse_date(value: str, *, what: str) -> str:
-    """Validate a date given as YYYY-MM-DD (or _ / or no separator, or YYYY年M月D日)."""
-    text = value.strip()
-    m = _INPUT_DATE.fullmatch(text) or _CJK_DATE.fullmatch(text)
-    if m is None and len(text) > 10 and text[10] in "T ":  # an ISO timestamp: keep the day
-        m = _INPUT_DATE.fullmatch(text[:10])
-    if m is not None:
-        year, month, day = (int(g) for g in m.groups() if g not in ("", "-", "_", "/"))
-        try:
-            return dt.date(year, month, day).isoformat()
-        except ValueError:
-            pass
-    raise InputError(
-        f"{what} {value!r} is not a valid date; write it as YYYY-MM-DD, e.g. 2023-10-08"
-    )
-
-
 # --------------------------------------------------------------------------- files
 
 
@@ -439,10 +421,7 @@ def _page_from_name(path: Path) -> str | None:
     """A page number at the end of the file name, once a date is taken out of it."""
     stem = _NAME_DATE.sub("", path.stem)
     m = _NAME_PAGE.search(stem)
-    if m is None:
-        return None
-    value = m.group(1).upper()
-    return value.lstrip("0") or "0" if value.isdigit() else value
+    return page_number(m.group(1)) if m is not None else None
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from ..articles import Article, ArticleKind, printed_article
 from .bylines import match_dateline, parse_byline
 from .jumps import opens_with_jump
 from .layout import SPACES, clean_layout_spacing, ends_sentence, join_lines, join_raw_lines
-from .page_lines import take_photo_credit
+from .page_lines import head_facts, take_photo_credit
 
 # -- thresholds: multiples of the page's body type size unless said otherwise; tuned on
 # bench/pdf_pages.py seeds 1-3 (reported on held-out seeds).
@@ -57,10 +57,7 @@ _SHORT = 1.0  # a line ending this far left of its column's right edge ended its
 _HEAD_BAND = 0.08
 _FOOT_BAND = 0.06
 
-_DATE_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-_PAGE_RE = re.compile(r"第\s*([A-Za-z]?\d{1,3})\s*版|(?<![\d])([A-Z]\d{1,2})\s*版")
 _PAPER_RE = re.compile(r"[\u4e00-\u9fff]{1,8}(?:日报|晚报|早报|时报|商报|报)(?![\u4e00-\u9fff])")
-_FURNITURE_RE = re.compile(r"责编|责任编辑|版式|校对|美编|星期[一二三四五六日天]")
 _SUBTITLE_RE = re.compile(f"^[{SPACES}]*[-－—─一]{{2}}")  # OCR reads the dash as 一一 or -一
 _UNREAD_CREDIT_RE = re.compile(r"[（(](?:本报)?(?:记者|通讯员)[^（()）]{2,20}[）)]")
 _CREDIT_LINE_RE = re.compile(f"[{SPACES}]*摄(?:影)?$")
@@ -117,29 +114,18 @@ def split_furniture(layout: PageLayout) -> tuple[list[TextLine], PageFacts]:
     band_lines = [line for line in layout.lines
                   if line.bottom <= layout.height * _HEAD_BAND
                   or line.top >= layout.height * (1 - _FOOT_BAND)]
-    text = " ".join(line.text for line in band_lines)
-    furniture = bool(_DATE_RE.search(text) or _PAGE_RE.search(text)
-                     or _FURNITURE_RE.search(text))
-    dropped = set(band_lines) if furniture else set()
-    date = page = paper = None
-    if furniture:
-        # The paper's name is the running head's largest words ending in 报 (聊城日报).
-        for line in sorted(band_lines, key=lambda line: -line.size):
-            named = _PAPER_RE.search(line.text)
-            if named is not None:
-                paper = named.group(0)
-                break
-        m = _DATE_RE.search(text)
-        if m is not None:
-            import datetime as dt
-
-            try:
-                date = dt.date(int(m[1]), int(m[2]), int(m[3])).isoformat()
-            except ValueError:
-                date = None
-        p = _PAGE_RE.search(text)
-        if p is not None:
-            page = (p[1] or p[2]).upper().lstrip("0") or "0"
+    # Read as one text: OCR may cut the head into pieces ("2023年10月9日" / "星期一").
+    date, page, furniture = head_facts(" ".join(line.text for line in band_lines))
+    if not furniture:
+        return list(layout.lines), PageFacts()
+    paper = None
+    # The paper's name is the running head's largest words ending in 报 (聊城日报).
+    for line in sorted(band_lines, key=lambda line: -line.size):
+        named = _PAPER_RE.search(line.text)
+        if named is not None:
+            paper = named.group(0)
+            break
+    dropped = set(band_lines)
     kept = [line for line in layout.lines if line not in dropped]
     return kept, PageFacts(date, page, paper)
 

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .bylines import Byline, parse_byline, starts_with_dateline
-from .jumps import ends_with_jump, jump_marker, opens_with_jump, page_number
+from .jumps import ends_with_jump, jump_marker, opens_with_jump
 from .layout import SPACES, display_width, ends_sentence, is_ideograph
+from .page_facts import page_number, printed_date
 
 SUBTITLE_RE = re.compile(f"^[{SPACES}]*(?:——|──|--|—|－－)[{SPACES}]*(?=\\S)")
 # Punctuation that never occurs inside a headline but does inside running text.
@@ -264,25 +265,27 @@ def running_head(texts: Iterable[str]) -> tuple[str | None, str | None]:
     for text in texts:
         if jump_marker(text) or not _is_furniture(text.strip(SPACES)):
             continue
-        for m in _FURNITURE_PARTS.finditer(text):
-            if m.lastgroup == "date" and date is None:
-                date = _iso_date(m.group("date"))
-            elif m.lastgroup == "page" and page is None:
-                page = page_number(re.sub(r"[第版]", "", m.group("page")))
+        found_date, found_page, _ = head_facts(text)
+        date, page = date or found_date, page or found_page
     return date, page
 
 
-def _iso_date(text: str) -> str | None:
-    import datetime as dt
-
-    digits = re.findall("[0-9]+", text.translate(_DIGITS))
-    try:
-        return dt.date(*(int(d) for d in digits)).isoformat()
-    except (TypeError, ValueError):
-        return None  # "2023年2月30日" is no date
+# Editors' labels as OCR may leave them, without the names after them.
+_LABEL_WORD = re.compile("责编|责任编辑|版式|校对|美编")
 
 
-_DIGITS = str.maketrans({chr(0xFF10 + k): str(k) for k in range(10)})
+def head_facts(text: str) -> tuple[str | None, str | None, bool]:
+    """(ISO date, page number, whether it reads as a running head) of ``text``, the words of
+    a page's head or foot band: a date, a weekday, a page number or an editor's label."""
+    date = page = None
+    found = bool(_LABEL_WORD.search(text))
+    for m in _FURNITURE_PARTS.finditer(text):
+        found = found or m.lastgroup in ("date", "weekday", "label", "page")
+        if m.lastgroup == "date" and date is None:
+            date = printed_date(m.group("date"))
+        elif m.lastgroup == "page" and page is None:
+            page = page_number(re.sub("[第版]", "", m.group("page")))
+    return date, page, found
 
 
 def classify(lines: list[Line]) -> None:
