@@ -461,6 +461,11 @@ def generate_pdf_issue(count: int, seed: int, out_dir: Path, *,
     plans = [[_printable(a) for a in
               make_articles(rng, rng.randint(*stories), cmrc=cmrc, sample=sample)]
              for _ in range(count)]
+    # An issue prints a story once (the sample's articles could come up on two pages).
+    printed: set[str] = set()
+    for plan in plans:
+        plan[:] = [a for a in plan if not a.title or a.title not in printed]
+        printed.update(a.title for a in plan if a.title)
     jumps: dict[str, Jump] = {}
     whole: dict[str, tuple[Article, str]] = {}  # first part's id -> (the story, rest's id)
     for number in range(1, count):

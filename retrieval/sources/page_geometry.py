@@ -316,7 +316,9 @@ def _headlines_first(runs: list[tuple[str, list[TextLine]]], body: float
 def _stories(leaves: list[list[TextLine]], body: float) -> list[_Story]:
     stories: list[_Story] = []
     last_story: _Story | None = None  # the last story that is not a caption
-    for kind, lines in _headlines_first(_runs(leaves, body), body):
+    runs = _headlines_first(_runs(leaves, body), body)
+    for number, (kind, lines) in enumerate(runs):
+        following = runs[number + 1] if number + 1 < len(runs) else None
         current = stories[-1] if stories else None
         if kind == "display":
             if current is not None and not current.caption and current.head \
@@ -325,7 +327,13 @@ def _stories(leaves: list[list[TextLine]], body: float) -> list[_Story]:
             else:
                 last_story = _Story(head=list(lines))
                 stories.append(last_story)
-        elif kind == "caption" and last_story is not None and _stray(lines):
+        elif kind == "caption" and current is not None and current.caption \
+                and _credit_only(lines):
+            # "■本报记者 X 摄" set apart from its caption (flush right): that caption's.
+            current.body.append(lines)
+        elif kind == "caption" and last_story is not None and _stray(lines) and not (
+                following is not None and following[0] == "caption"
+                and _credit_only(following[1])):
             # A column's last few characters alone ("考验。"), or a line or two without a
             # photographer's credit: too short for a scan to size, not a caption; they
             # belong to the story being read.
@@ -369,6 +377,13 @@ def _beside(stories: list[_Story], column: list[TextLine], body: float) -> _Stor
     return None
 
 
+def _credit_only(lines: list[TextLine]) -> bool:
+    """A photographer's credit on its own: "■本报记者 X 摄", "X 摄"."""
+    if len(lines) != 1 or not _CREDIT_LINE_RE.search(lines[0].text):
+        return False
+    return parse_byline(lines[0].text.strip(SPACES), require_role=False) is not None
+
+
 def _stray(lines: list[TextLine]) -> bool:
     """Caption-sized lines that are no caption: a few characters, or no credit in 1-2 lines."""
     text = "".join(line.text for line in lines)
@@ -401,9 +416,9 @@ def _paragraphs(leaves: list[list[TextLine]], body: float) -> tuple[list[list[st
             new = not paragraphs or line.x0 - left >= _INDENT * line.size
             if not new and previous is not None and ends_sentence(previous.text):
                 new = previous.x1 <= previous_right - _SHORT * previous.size
-            if new and paragraphs and _CREDIT_LINE_RE.search(text) and \
+            if (new or line is leaf[0]) and paragraphs and _CREDIT_LINE_RE.search(text) and \
                     parse_byline(text, require_role=False) is not None:
-                boxes.append(text)  # "王伟 摄" under a caption
+                boxes.append(text)  # "王伟 摄" under a caption, or set apart flush right
                 continue
             if new:
                 paragraphs.append([text])
