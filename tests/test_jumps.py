@@ -20,6 +20,7 @@ from bench.pdfgen import Jump, PageSpec, PageTruth, split_story, typeset_page
 from retrieval.articles import Article
 from retrieval.sources.jumps import join_parts, take_jumps
 from retrieval.sources.loading import load_path
+from retrieval.sources.page_geometry import PageLayout, TextLine, parse_layout
 from tests.constants import ANSWER, ANSWER_HEADLINE, QUESTION
 from tests.telegram.processes import NEWSQA
 
@@ -213,3 +214,63 @@ def test_a_part_of_another_issue_or_paper_is_not_joined() -> None:
     joined = [result.article for result, _ in join_parts(take_jumps([first, other_day]))]
     assert [a.page for a in joined] == ["1", "3"]
     assert [a.text for a in joined] == ["工业是经济发展的", "顶梁柱。"]
+
+
+def test_a_rest_printed_without_a_headline_joins_its_first_part(tmp_path: Path,
+                                                                 story: Article) -> None:
+    # The rest is a block of bare columns opening page 3: a gutter of it runs down the whole
+    # page, so the cut reads its first column, then the stories under it, then its other
+    # columns; they must go back to it, not to the story read last.
+    articles = sample_articles()
+    split = split_story(story, 600, "bare", repeat=None)
+    assert split is not None
+    first, rest, runs_on = split
+    jumps = {first.id: Jump(closing="（下转第3版）"),
+             rest.id: Jump(opening="（上接第1版）", runs_on=runs_on)}
+    for number, part in ((1, [first, articles[0]]),
+                         (3, [rest, articles[5], articles[7], articles[2]])):
+        typeset_page(part, PageSpec(PAPER, DATE, number, columns=7, body=9.0),
+                     random.Random(number), tmp_path / f"p{number}.pdf", jumps)
+    loaded = load_path(tmp_path)
+    got = [a for f in loaded for a in f.articles]
+    [joined] = [a for a in got if a.title == ANSWER_HEADLINE]
+    assert joined.paragraphs == story.paragraphs and joined.page == "1、3"
+    assert len(got) == 5 and not any(f.jumps for f in loaded)
+    others = {a.title: a.paragraphs for a in articles}
+    assert all(a.paragraphs == others[a.title] for a in got if a is not joined)
+
+
+# --------------------------------------------------------------------------- layout rules met
+# while reading continued stories (bench/pdf_pages.py --jumps), on hand-placed lines
+
+def _line(text: str, x0: float, top: float, size: float = 9.0) -> TextLine:
+    return TextLine(text, x0, top, x0 + len(text) * size, top + size, size)
+
+
+def _body(x0: float, top: float, texts: list[str]) -> list[TextLine]:
+    return [_line(text, x0, top + k * 13.5, 9.0) for k, text in enumerate(texts)]
+
+
+def test_a_lone_line_shrunk_above_a_headline_is_its_kicker() -> None:
+    lines = [_line("国家金融监督管理总局聊城监管分局", 40, 100, 10.5),
+             _line("头皮的前世今生", 40, 113, 24.0),
+             *_body(40, 150, ["头皮是指头颅上方及后方，", "从皮肤一直到骨膜的部份。",
+                              "头皮的血液供应非常丰富。"])]
+    [article], _ = parse_layout(PageLayout(tuple(lines), (), 842, 1191))
+    assert (article.kicker, article.title) == ("国家金融监督管理总局聊城监管分局", "头皮的前世今生")
+    assert article.text.startswith("头皮是指头颅上方")
+
+
+def test_a_photographers_credit_set_flush_right_is_the_captions() -> None:
+    lines = [_line("市国土空间规划审查委员会召开会议", 40, 100, 24.0),
+             *_body(40, 140, ["10月8日下午，市委常委、副", "市长王峰主持召开聊城市国土",
+                              "空间规划审查委员会2023年", "第六次会议，集中研究审议了",
+                              "7个修建性详细规划方案和", "东昌府区部分项目的历史遗",
+                              "留问题。"]),
+             _line("20世纪20年代，媒介理论家将学说结合起来，", 40, 300, 7.0),
+             _line("形成一种新的宣传理论，即魔弹理论。", 40, 310, 7.0),
+             _line("■本报记者 周志军 摄", 400, 321, 7.0)]
+    story, photo = parse_layout(PageLayout(tuple(lines), (), 842, 1191))[0]
+    assert story.text.endswith("部分项目的历史遗留问题。") and story.kind == "article"
+    assert photo.kind == "photo" and photo.authors == ("周志军",)
+    assert photo.text == "20世纪20年代，媒介理论家将学说结合起来，形成一种新的宣传理论，即魔弹理论。"

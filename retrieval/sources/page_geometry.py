@@ -248,11 +248,8 @@ def _kind(line: TextLine, body: float) -> str:
 def _runs(leaves: list[list[TextLine]], body: float) -> list[tuple[str, list[TextLine]]]:
     """Each leaf cut into runs of one line kind, in reading order."""
     runs: list[tuple[str, list[TextLine]]] = []
-    for number, leaf in enumerate(leaves):
+    for leaf in leaves:
         start = len(runs)
-        if _small_kicker(leaf, leaves[number + 1] if number + 1 < len(leaves) else None, body):
-            runs.append(("display", list(leaf)))
-            continue
         # Sizes measured from scans wander by a fifth, mostly downwards (a line ending in
         # a narrow mark looks set smaller): a line near its piece's usual size, taken at
         # the upper quartile, takes that size's kind (exact PDF sizes are not moved by this).
@@ -265,15 +262,20 @@ def _runs(leaves: list[list[TextLine]], body: float) -> list[tuple[str, list[Tex
                 runs[-1][1].append(line)
             else:
                 runs.append((kind, [line]))
-    return runs
+    # A lone line right above a headline, set larger than body type but below display size,
+    # is a long kicker shrunk to fit its block.
+    return [("display", lines) if kind == "body" and k + 1 < len(runs)
+            and _small_kicker(lines, runs[k + 1], body) else (kind, lines)
+            for k, (kind, lines) in enumerate(runs)]
 
 
-def _small_kicker(leaf: list[TextLine], after: list[TextLine] | None, body: float) -> bool:
+def _small_kicker(lines: list[TextLine], after: tuple[str, list[TextLine]], body: float
+                  ) -> bool:
     """A line on its own right above a headline, set larger than body type but below display
     size (a long kicker shrunk to fit its block): the headline's kicker, not body text."""
-    if len(leaf) != 1 or after is None:
+    if len(lines) != 1 or after[0] != "display":
         return False
-    line, head = leaf[0], after[0]
+    line, head = lines[0], after[1][0]
     return (body * _KICKER_MIN <= line.size < body * _DISPLAY <= head.size
             and 0 <= head.top - line.bottom <= 1.5 * body
             and line.x0 < head.x1 and head.x0 < line.x1 and not ends_sentence(line.text))
