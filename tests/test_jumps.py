@@ -273,4 +273,5 @@ def test_a_photographers_credit_set_flush_right_is_the_captions() -> None:
     story, photo = parse_layout(PageLayout(tuple(lines), (), 842, 1191))[0]
     assert story.text.endswith("部分项目的历史遗留问题。") and story.kind == "article"
     assert photo.kind == "photo" and photo.authors == ("周志军",)
-    assert photo.text == "20世纪20年代，媒介理论家将学说结合起来，形成一种新的宣传理论，即魔弹理论。"
+    assert photo.text == ("20世纪20年代，媒介理论家将学说结合起来，"
+                          "形成一种新的宣传理论，即魔弹理论。")
