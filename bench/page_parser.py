@@ -16,7 +16,7 @@ import difflib
 import re
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from retrieval.articles import Article
@@ -131,14 +131,53 @@ def _seed_row(label: str, s: Score) -> str:
     return "  " + " | ".join(f"{c:>{len(h)}}" for c, h in zip(cells, _SEED_COLUMNS, strict=True))
 
 
-def seed_table(seeds: Sequence[int], pages: int) -> None:
+def pdf_text_pages(count: int, seed: int) -> Iterator[tuple[str, list[Article], str]]:
+    """Pages laid out independently of pagegen: bench/pdfgen.py's PDFs, their text layer
+    written out column piece by column piece (a blank line between pieces, as a text
+    extraction that follows the columns gives it), with the PDF's truth."""
+    from pathlib import Path
+    from tempfile import TemporaryDirectory
+
+    from bench.pdfgen import generate_pdf_pages
+    from retrieval.sources.page_geometry import body_size, reading_order, split_furniture
+    from retrieval.sources.pdf import read_pdf
+
+    with TemporaryDirectory(prefix="newsqa-pagebench-") as folder:
+        for path, truth in generate_pdf_pages(count, seed, Path(folder)):
+            for page in read_pdf(path, path.read_bytes()):
+                layout = page.layout
+                kept, _facts = split_furniture(layout)
+                # The running head and foot come out as a line each, as a text extraction
+                # gives a row across the page.
+                band = sorted(set(layout.lines) - set(kept), key=lambda line: (line.top, line.x0))
+                head = [line for line in band if line.top < layout.height / 2]
+                foot = [line for line in band if line.top >= layout.height / 2]
+                leaves = reading_order(kept, layout.pictures, body_size(kept))
+                pieces = ["\n".join(line.text for line in leaf) for leaf in leaves]
+                if head:
+                    pieces.insert(0, "  ".join(line.text for line in head))
+                if foot:
+                    pieces.append("  ".join(line.text for line in foot))
+                yield "\n\n".join(pieces), list(truth.articles), f"pdfgen {path.name}"
+
+
+def _pages(count: int, seed: int, from_pdf: bool
+           ) -> Iterator[tuple[str, list[Article], PageStyle | str]]:
+    if from_pdf:
+        yield from pdf_text_pages(count, seed)
+    else:
+        yield from generate_pages(count, seed)
+
+
+def seed_table(seeds: Sequence[int], pages: int, *, from_pdf: bool = False) -> None:
     """One row per seed and a row for all of them: held-out seeds show over-tuning."""
-    print(f"parse_page on {pages} generated pages per seed")
+    source = "bench/pdfgen.py pages' text" if from_pdf else "generated pages"
+    print(f"parse_page on {pages} {source} per seed")
     print("  " + " | ".join(_SEED_COLUMNS))
     total = Score()
     for seed in seeds:
         score = Score()
-        for text, truth, _style in generate_pages(pages, seed):
+        for text, truth, _style in _pages(pages, seed, from_pdf):
             parsed = parse_page(text)
             score.add(truth, parsed)
             total.add(truth, parsed)
@@ -180,12 +219,13 @@ def _text_diff(want: str, got: str) -> str:
     return "equal"
 
 
-def show_failures(seeds: Sequence[int], pages: int, limit: int) -> None:
+def show_failures(seeds: Sequence[int], pages: int, limit: int, *,
+                  from_pdf: bool = False) -> None:
     """Per failing page: the truth's titles against the parsed ones, and the page text
     around the first divergence, to categorise what the parser reads wrongly."""
     shown = 0
     for seed in seeds:
-        for number, (text, truth, style) in enumerate(generate_pages(pages, seed)):
+        for number, (text, truth, style) in enumerate(_pages(pages, seed, from_pdf)):
             parsed = parse_page(text)
             if _page_ok(truth, parsed):
                 continue
@@ -222,12 +262,18 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="several seeds, e.g. 2-6 or 2,4,7-9: print one row per seed")
     parser.add_argument("--show-failures", type=int, default=0,
                         help="print up to N mismatched titles with their page style")
+    parser.add_argument("--from-pdf", action="store_true",
+                        help="with --seeds: read the text of bench/pdfgen.py's PDF pages, "
+                             "laid out independently of the text generator")
     args = parser.parse_args(argv)
+    if args.from_pdf and not args.seeds:
+        parser.error("--from-pdf needs --seeds")
     if args.seeds and args.show_failures:
-        show_failures(parse_seeds(args.seeds), args.pages, args.show_failures)
+        show_failures(parse_seeds(args.seeds), args.pages, args.show_failures,
+                      from_pdf=args.from_pdf)
         return
     if args.seeds:
-        seed_table(parse_seeds(args.seeds), args.pages)
+        seed_table(parse_seeds(args.seeds), args.pages, from_pdf=args.from_pdf)
         return
 
     pages = generate_pages(args.pages, args.seed)

@@ -23,7 +23,7 @@ import argparse
 import json
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -197,7 +197,9 @@ def _head_runs(article: Article, width: float, body: float) -> tuple[list[_Run],
         y += size * 1.2
         runs.append(_Run(article.kicker, size, 0.0, y, center_in=width))
         y += size * 0.35
-    title = article.title or ""
+    if not article.title:  # the rest of a continued story, printed without a headline
+        return runs, y + body * 0.5
+    title = article.title
     # The headline runs across its block: the size that fills the block on one line, capped
     # (then letter-spaced to fill it); below a floor it breaks over two lines, as
     # typesetters do on narrow blocks.
@@ -221,28 +223,43 @@ def _head_runs(article: Article, width: float, body: float) -> tuple[list[_Run],
     return runs, y + body * 1.1
 
 
+@dataclass(frozen=True, slots=True)
+class Jump:
+    """How a part of a story continued on another page is printed."""
+
+    opening: str | None = None  # "（上接第1版）", on the first line of the rest
+    closing: str | None = None  # "（下转第3版）", on a line of its own, flush right
+    runs_on: bool = False  # the rest opens mid-paragraph: its first line is not indented
+
+
 def _story_block(article: Article, columns: int, column_width: float, body: float,
-                 rng: random.Random) -> tuple[_Block, Article]:
+                 rng: random.Random, jump: Jump | None = None) -> tuple[_Block, Article]:
     width = columns * column_width + (columns - 1) * GUTTER
     runs, head_height = _head_runs(article, width, body)
-    lines: list[tuple[str, bool, bool]] = []  # (text, indented, last line of its paragraph)
+    # (text, indent in points, last line of its paragraph)
+    lines: list[tuple[str, float, bool]] = []
     paragraphs = list(article.paragraphs)
     if article.authors and rng.random() < 0.5:
         for text in _byline_lines(article, rng, column_width, body):
-            lines.append((text, False, True))
+            lines.append((text, 0.0, True))
     elif article.authors:
         paragraphs[0] = _dateline_text(article, rng) + paragraphs[0]
-    for paragraph in paragraphs:
-        wrapped = wrap(paragraph, body, column_width, indent=2 * body)
+    if jump is not None and jump.opening:
+        lines.append((jump.opening, 0.0, True))
+    for number, paragraph in enumerate(paragraphs):
+        indent = 0.0 if number == 0 and jump is not None and jump.runs_on else 2 * body
+        wrapped = wrap(paragraph, body, column_width, indent=indent)
         for k, text in enumerate(wrapped):
-            lines.append((text, k == 0, k == len(wrapped) - 1))
+            lines.append((text, indent if k == 0 else 0.0, k == len(wrapped) - 1))
+    if jump is not None and jump.closing:
+        lines.append((jump.closing, column_width - _width(jump.closing, body), True))
     leading = body * 1.5
     per_column = math.ceil(len(lines) / columns)
-    for index, (text, indented, last) in enumerate(lines):
+    for index, (text, shift, last) in enumerate(lines):
         column, row = divmod(index, per_column)
-        x = column * (column_width + GUTTER) + (2 * body if indented else 0.0)
+        x = column * (column_width + GUTTER) + shift
         y = head_height + (row + 1) * leading
-        room = column_width - (2 * body if indented else 0.0)
+        room = column_width - shift
         # A paragraph's last line, or one cut short by a long Latin word, is not spread.
         ragged = (last and _width(text, body) <= room) or _width(text, body) < room * 0.6
         fill = None if ragged else room
@@ -304,9 +321,13 @@ def _spans(article: Article, columns: int, column_width: float, body: float,
 
 
 def typeset_page(articles: Sequence[Article], spec: PageSpec, rng: random.Random,
-                 out: Path) -> PageTruth:
-    """Lay ``articles`` out in rows of blocks and write the PDF; those that fit are the truth."""
+                 out: Path, jumps: Mapping[str, Jump] | None = None) -> PageTruth:
+    """Lay ``articles`` out in rows of blocks and write the PDF; those that fit are the truth.
+
+    ``jumps``: jump markers to print, by article id (parts of stories continued elsewhere).
+    """
     _register_font()
+    marks = jumps or {}
     column_width = (PAGE_WIDTH - 2 * MARGIN - (spec.columns - 1) * GUTTER) / spec.columns
     rows: list[list[_Block]] = []
     row: list[_Block] = []
@@ -321,18 +342,19 @@ def typeset_page(articles: Sequence[Article], spec: PageSpec, rng: random.Random
                 last = row.pop()
                 used -= last.columns
                 row.append(_layout(last.article, spec.columns - used, column_width, spec.body,
-                                   rng))
+                                   rng, marks))
             rows.append(row)
             row, used = [], 0
             continue
         queue.pop(0)
-        row.append(_layout(article, span, column_width, spec.body, rng))
+        row.append(_layout(article, span, column_width, spec.body, rng, marks))
         used += span
     if row:
         if used < spec.columns:
             last = row.pop()
             used -= last.columns
-            row.append(_layout(last.article, spec.columns - used, column_width, spec.body, rng))
+            row.append(_layout(last.article, spec.columns - used, column_width, spec.body, rng,
+                               marks))
         rows.append(row)
     canvas = Canvas(str(out), pagesize=(PAGE_WIDTH, PAGE_HEIGHT), pageCompression=1)
     canvas.setTitle(f"{spec.paper} {spec.date} 第{spec.page}版")
@@ -364,10 +386,11 @@ def typeset_page(articles: Sequence[Article], spec: PageSpec, rng: random.Random
 
 
 def _layout(article: Article, columns: int, column_width: float, body: float,
-            rng: random.Random) -> _Block:
+            rng: random.Random, jumps: Mapping[str, Jump]) -> _Block:
     if article.kind == "photo":
         return _photo_block(article, columns, column_width, body, rng)[0]
-    return _story_block(article, columns, column_width, body, rng)[0]
+    return _story_block(article, columns, column_width, body, rng,
+                        jumps.get(article.id) if article.id else None)[0]
 
 
 def _running_head(canvas: Canvas, spec: PageSpec, rng: random.Random) -> None:
@@ -405,12 +428,137 @@ def generate_pdf_pages(count: int, seed: int, out_dir: Path, *,
         articles = [_printable(a) for a in
                     make_articles(rng, rng.randint(*stories), cmrc=cmrc, sample=sample)]
         spec = PageSpec(paper, date, number, rng.choice((6, 7, 8)), rng.choice((8.5, 9.0, 9.5)))
-        path = out_dir / f"{date}_{number:02d}.pdf"
-        truth = typeset_page(articles, spec, rng, path)
-        path.with_suffix(".truth.json").write_text(
-            json.dumps(truth.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
-        pages.append((path, truth))
+        pages.append(_write_page(articles, spec, rng, out_dir))
     return pages
+
+
+def _write_page(articles: Sequence[Article], spec: PageSpec, rng: random.Random, out_dir: Path,
+                jumps: Mapping[str, Jump] | None = None) -> tuple[Path, PageTruth]:
+    path = out_dir / f"{spec.date}_{spec.page:02d}.pdf"
+    truth = typeset_page(articles, spec, rng, path, jumps)
+    path.with_suffix(".truth.json").write_text(
+        json.dumps(truth.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+    return path, truth
+
+
+def generate_pdf_issue(count: int, seed: int, out_dir: Path, *,
+                       stories: tuple[int, int] = (4, 7)
+                       ) -> tuple[list[tuple[Path, PageTruth]], list[Article]]:
+    """An issue of ``count`` pages whose longest stories jump to a later page.
+
+    Each page but the last continues its longest story on a later page ("（下转第M版）" at
+    the end of the first part, "（上接第N版）" opening the rest, under the headline repeated
+    in full or shortened, or under none), cut mid-sentence or between paragraphs. Returns the
+    pages with each page's truth (the parts as printed, markers left out) and the issue's
+    truth: a story both of whose parts were printed is one article on pages "N、M".
+    """
+    rng = random.Random(seed)
+    cmrc = load_cmrc()
+    sample = sample_articles()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paper = rng.choice(_PAPERS)
+    date = f"2023-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    plans = [[_printable(a) for a in
+              make_articles(rng, rng.randint(*stories), cmrc=cmrc, sample=sample)]
+             for _ in range(count)]
+    # An issue prints a story once (the sample's articles could come up on two pages).
+    printed: set[str] = set()
+    for plan in plans:
+        plan[:] = [a for a in plan if not a.title or a.title not in printed]
+        printed.update(a.title for a in plan if a.title)
+    jumps: dict[str, Jump] = {}
+    whole: dict[str, tuple[Article, str]] = {}  # first part's id -> (the story, rest's id)
+    for number in range(1, count):
+        stories_here = [a for a in plans[number - 1] if a.kind == "article"]
+        if not stories_here:
+            continue
+        story = max(stories_here, key=lambda a: len(a.text))
+        target = rng.randint(number + 1, count)
+        split = _split_story(story, rng, f"jump-{number}")
+        if split is None:
+            continue
+        first, rest, runs_on = split
+        plans[number - 1][plans[number - 1].index(story)] = first
+        plans[target - 1].insert(rng.randint(0, min(1, len(plans[target - 1]))), rest)
+        jumps[first.id] = Jump(closing=f"（下转第{target}版）")
+        jumps[rest.id] = Jump(opening=f"（上接第{number}版）", runs_on=runs_on)
+        whole[first.id] = (story, rest.id)
+    pages = [_write_page(articles, PageSpec(paper, date, number, rng.choice((6, 7, 8)),
+                                            rng.choice((8.5, 9.0, 9.5))), rng, out_dir, jumps)
+             for number, articles in enumerate(plans, start=1)]
+    placed = {a.id: (a, truth.page) for _, truth in pages for a in truth.articles if a.id}
+    issue: list[Article] = []
+    for _, truth in pages:
+        for article in truth.articles:
+            plain = replace(article, page=truth.page)
+            if article.id in whole and whole[article.id][1] in placed:
+                story, rest_id = whole[article.id]
+                plain = replace(story, page=f"{truth.page}、{placed[rest_id][1]}")
+            elif any(rest_id == article.id and first_id in placed
+                     for first_id, (_, rest_id) in whole.items()):
+                continue  # printed, and joined to its first part above
+            issue.append(plain)
+    return pages, issue
+
+
+def _split_story(story: Article, rng: random.Random, key: str
+                 ) -> tuple[Article, Article, bool] | None:
+    """``split_story`` at a random place, the headline repeated in full, shortened or not."""
+    total = sum(len(p) for p in story.paragraphs)
+    if total < 300:
+        return None
+    aim = int(total * rng.uniform(0.4, 0.65))
+    between = rng.random() < 0.3
+    roll = rng.random()
+    title = story.title or ""
+    repeat: str | None = title
+    if roll < 0.25:
+        repeat = None
+    elif roll < 0.5 and " " in title:
+        repeat = title.split(" ")[-1]
+    return split_story(story, aim, key, repeat=repeat, between=between)
+
+
+def split_story(story: Article, aim: int, key: str, *, repeat: str | None,
+                between: bool = False) -> tuple[Article, Article, bool] | None:
+    """The story cut in two near character ``aim``: (first part, rest, whether the rest opens
+    mid-paragraph); the parts' ids are ``key``-first and ``key``-rest.
+
+    The cut falls between two ideographs inside a sentence or, with ``between``, between two
+    paragraphs after a finished sentence; the rest is headed ``repeat`` (None: no headline).
+    """
+    paragraphs = list(story.paragraphs)
+    seen = 0
+    for k, paragraph in enumerate(paragraphs):
+        if seen + len(paragraph) < aim:
+            seen += len(paragraph)
+            continue
+        cut = aim - seen
+        if between and k > 0 and _ends(paragraphs[k - 1]):
+            head, tail, runs_on = paragraphs[:k], paragraphs[k:], False
+        else:
+            while cut < len(paragraph) - 1 and not (
+                    _ideograph(paragraph[cut - 1]) and _ideograph(paragraph[cut])):
+                cut += 1
+            if cut <= 0 or cut >= len(paragraph) - 1:
+                return None
+            head = [*paragraphs[:k], paragraph[:cut]]
+            tail = [paragraph[cut:], *paragraphs[k + 1:]]
+            runs_on = True
+        break
+    else:
+        return None
+    first = replace(story, id=f"{key}-first", paragraphs=tuple(head))
+    rest = Article(id=f"{key}-rest", title=repeat, paragraphs=tuple(tail))
+    return first, rest, runs_on
+
+
+def _ideograph(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+def _ends(paragraph: str) -> bool:
+    return paragraph.rstrip().endswith(("。", "！", "？", "”", "…"))
 
 
 def _printable(article: Article) -> Article:

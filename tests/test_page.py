@@ -582,3 +582,69 @@ def test_headlines_wider_than_the_column_or_after_a_paragraph_end_on_a_caption_f
                                               ("高思",))
     assert second.text.startswith("１０月８日下午")
     assert third.title == "枉死开启新篇章"
+
+
+# --------------------------------------------------------------------------- issue 11, item 5:
+# what the geometry of a laid-out page shows, read from its text (bench/page_parser.py
+# --from-pdf measures it on bench/pdfgen.py's pages)
+
+RUNNING_ON_PAGE = """东昌府区推动工业经济提质增效
+
+本报讯（记者 林金彦）10月7日，记者
+从东昌府区工信局获悉，东昌府区以加力
+提速工业经济高质量发展为总抓手，瞄准
+重点抓提升、谋划项目抓技改，全力推动
+全区工业经济提质增效。
+
+工业是经济发展的顶梁柱和
+压舱石。东昌府区坚持产业和行业分析，
+盯紧骨干企业、重点行业，充分发挥帮包
+服务队、驻企联络员的作用，密切跟踪重
+点企业主要指标变动趋势。
+
+冠县绿色建材产业链上发力
+
+本报讯（记者 王培源）冠县共有绿色建
+材企业15家，其中规模以上企业8家，今
+年以来产业链条不断延伸，产值稳步增长。
+"""
+
+
+def test_a_line_after_a_column_break_with_running_text_under_it_is_no_headline() -> None:
+    # "工业是经济发展的顶梁柱和" opens the next column and its sentence runs on right under
+    # it: a headline sits in a block of its own.
+    first, second = parse_page(RUNNING_ON_PAGE)
+    assert first.title == "东昌府区推动工业经济提质增效"
+    assert first.paragraphs[1].startswith("工业是经济发展的顶梁柱和压舱石。")
+    assert second.title == "冠县绿色建材产业链上发力"
+
+
+def test_a_subtitle_broken_over_two_lines_stays_the_subtitle() -> None:
+    text = ("1993年香港迎来新进展\n\n——一线观察：1993年的香港以罕见而严重\n"
+            "的人群践踏\n\n■本报记者 马佳英\n1993年的香港，以罕见而严重的人群践踏事件\n"
+            "结束了这一年。那天晚上，兰桂坊挤满了\n庆祝新年的人群，秩序一度失控。\n")
+    [article] = parse_page(text)
+    assert article.title == "1993年香港迎来新进展"
+    assert article.subtitle == "一线观察：1993年的香港以罕见而严重的人群践踏"
+    assert article.authors == ("马佳英",)
+
+
+def test_a_caption_set_across_the_picture_is_not_the_next_column_of_the_story_above() -> None:
+    text = ("路德维希·普朗特迎来新进展\n\n■本报记者 宋勇洋\n路德维希·普朗特是德国物理\n"
+            "学家，近代力学奠基人之一。\n在近半个世纪中，普朗特注意\n"
+            "理论与实际的联系，在力学方\n面取得许多开创性成果。\n\n"
+            "10月8日，在聊城鑫泰机床有限公司生产车间，工人对生产的工业机器人进行测试。\n"
+            "该公司是国家级高新技术企业，自主研发的机器人数控机床管控系统，填补了国内市场\n"
+            "空白。\n尹文伟 摄\n")
+    story, photo = parse_page(text)
+    assert story.title == "路德维希·普朗特迎来新进展" and story.text.endswith("开创性成果。")
+    assert photo.kind == "photo" and photo.authors == ("尹文伟",)
+    assert photo.text.startswith("10月8日，在聊城鑫泰机床")
+    assert photo.text.endswith("国内市场空白。")
+
+
+def test_a_running_line_naming_a_weekday_is_no_running_head() -> None:
+    text = ("津蓟铁路 按下快进键\n\n本报讯（记者 汤梓国）津蓟铁路是联接\n"
+            "天津市区和蓟州区的一条支线铁路。据铁\n路局证实，市郊列车计\n划在周末（周五、六、\n日）、暑期、公众假期\n开行，方便市民出游。\n")
+    [article] = parse_page(text)
+    assert "计划在周末（周五、六、日）、暑期" in article.text

@@ -115,6 +115,18 @@ def test_a_whole_issue_pdf_numbers_its_pages(issue: tuple[Path, list[PageTruth]]
     assert [a.title for a in loaded.articles] == [a.title for t in truths for a in t.articles]
 
 
+def test_date_and_page_come_from_the_running_head_of_a_neutrally_named_pdf(
+        tmp_path: Path) -> None:
+    # The fixtures name their files after the date and page; here only the head says them.
+    spec = PageSpec("齐鲁晚报", "2023-02-16", 7, columns=6, body=9.0)
+    truth = typeset_page(sample_articles()[:2], spec, random.Random(7), tmp_path / "page.pdf")
+    [article, *_] = json.loads(newsqa("parse", str(tmp_path / "page.pdf"), "--json")
+                               .stdout)["articles"]
+    assert (article["date"], article["page"], article["source"]) == ("2023-02-16", "7",
+                                                                      "齐鲁晚报")
+    assert article["title"] == truth.articles[0].title
+
+
 def test_a_broken_pdf_is_refused_by_name(tmp_path: Path) -> None:
     broken = tmp_path / "page.pdf"
     broken.write_bytes(b"%PDF-1.7\n1 0 obj\n<<")

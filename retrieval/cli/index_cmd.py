@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ..articles import Article
     from ..index import IngestProgress
     from ..library import Library
+    from ..sources.jumps import Part
     from ..sources.loading import SourceFile
 
 INDEX_HELP = (
@@ -42,6 +43,7 @@ class _Inputs:
     rejected: list[str] = field(default_factory=list)  # one message per file, naming it
     skipped: list[str] = field(default_factory=list)  # files not tried (extension), and why
     parsed: dict[Path, SourceFile] = field(default_factory=dict)  # PDFs and scans, read once
+    jumps: list[Part] = field(default_factory=list)  # parts of stories continued across files
 
 
 def _check_inputs(
@@ -69,6 +71,7 @@ def _check_inputs(
                     continue
                 inputs.files += 1
                 inputs.articles += len(source_file.articles)
+                inputs.jumps.extend(source_file.jumps)
                 if source_file.format in ("pdf", "scan"):
                     inputs.parsed[source_file.path] = source_file
         except InputError as exc:
@@ -77,6 +80,11 @@ def _check_inputs(
             # Each bad file of a folder counts (and is named) on its own.
             inputs.rejected.extend(str(exc) for exc in report.rejected)
             inputs.skipped.extend(f"{p}: {why}" for p, why in report.skipped)
+    if inputs.jumps:
+        from ..sources.jumps import join_parts
+
+        # Two parts of a story continued on another page are ingested as one article.
+        inputs.articles -= len(inputs.jumps) - len(join_parts(inputs.jumps))
     return inputs
 
 
@@ -87,20 +95,27 @@ def _good_articles(
     """The articles of the files ``_check_inputs`` accepted, one file at a time.
 
     A file that became unreadable since the check is added to ``late`` (and skipped). A PDF
-    or scan read here again (not handed over in ``parsed``) shows its pages again.
+    or scan read here again (not handed over in ``parsed``) shows its pages again. Parts of
+    stories continued on another page ("下转第3版") come last, joined where both pages were
+    given (only they are held back, so memory stays bounded).
     """
+    from ..sources.jumps import join_parts
     from ..sources.loading import LoadReport, iter_path
 
+    pending: list[Part] = []
     for path in paths:
         report = LoadReport()
         try:
             for source_file in iter_path(path, format=fmt, date=date, source=source,
                                          report=report, parsed=parsed,
                                          on_page=None if quiet else page_progress):
-                yield from source_file.articles
+                held = {id(part.article) for part in source_file.jumps}
+                pending.extend(source_file.jumps)
+                yield from (a for a in source_file.articles if id(a) not in held)
         except InputError as exc:
             report.rejected.append(exc)
         late.extend(str(exc) for exc in report.rejected)
+    yield from (joined.article for joined, _ in join_parts(pending))
 
 
 class _Progress:

@@ -34,6 +34,8 @@ from ..limits import (
 from ..sanitize import clean_line, clean_text, has_words
 from .bylines import match_dateline, parse_byline
 from .encoding import read_bytes, read_text
+from .jumps import Part, join_parts, take_jumps
+from .page_facts import page_number, parse_date
 
 if TYPE_CHECKING:
     from trafilatura.settings import Document
@@ -72,8 +74,6 @@ _SIGNATURES = (
 _NAME_PAGE = re.compile(r"(?:第|page|p|[_\-. ]|^)([A-Za-z]?\d{1,3})版?$", re.IGNORECASE)
 _MAX_LISTED_ERRORS = 5
 _NAME_DATE = re.compile(r"(?<!\d)(\d{4})([-_]?)(\d{2})\2(\d{2})(?!\d)")
-_INPUT_DATE = re.compile(r"(\d{4})([-_/]?)(\d{1,2})\2(\d{1,2})")
-_CJK_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 _HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
 _SETEXT_RULE = re.compile(r"^(=+|-+)\s*$")
 _SUBTITLE_DASH = re.compile(r"^\s*(?:——|──|--|—)\s*(?=\S)")
@@ -82,11 +82,17 @@ _AUTHOR_SEPARATORS = re.compile(r"\s*[;；,，、/|]\s*")
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One input file and the articles it held, in file order."""
+    """One input file and the articles it held, in file order.
+
+    ``jumps``: those of ``articles`` (the same objects) that print says go on on another page
+    or come from one ("下转第3版", "上接第1版") and whose other part this file does not hold;
+    ``join_files`` joins them with the other files' parts.
+    """
 
     path: Path
     format: str
     articles: list[Article]
+    jumps: tuple[Part, ...] = ()
 
 
 @dataclass
@@ -123,9 +129,40 @@ def load_path(
 
     ``on_page(path, page, pages)`` is called after each page of a PDF or scan is read
     (OCR takes seconds a page, so callers show progress by page).
+
+    An article continued on another page ("下转第3版") is joined with its rest when both
+    pages are loaded (``join_files``).
     """
-    return list(iter_path(path, format=format, date=date, source=source, page=page,
-                          report=report, on_page=on_page))
+    return join_files(list(iter_path(path, format=format, date=date, source=source, page=page,
+                                     report=report, on_page=on_page)))
+
+
+def join_files(files: list[SourceFile]) -> list[SourceFile]:
+    """The files with articles continued from one file in another joined (``jumps``).
+
+    A joined article takes the place of its first part, in that part's file; its other
+    parts leave their files. Files are kept even if a part was all they held.
+    """
+    owners: list[tuple[int, Part]] = [(k, part) for k, f in enumerate(files) for part in f.jumps]
+    if not owners:
+        return files
+    results = join_parts([part for _, part in owners])
+    where = {id(part.article): k for k, part in owners}
+    replaced: dict[int, Article] = {}  # id() of a first part's article -> the joined article
+    dropped: set[int] = set()
+    waiting: dict[int, list[Part]] = {}  # file index -> its parts still waiting
+    for result, chain in results:
+        if len(chain) > 1:
+            replaced[id(chain[0].article)] = result.article
+            dropped.update(id(part.article) for part in chain[1:])
+        else:
+            waiting.setdefault(where[id(result.article)], []).append(result)
+    joined: list[SourceFile] = []
+    for k, source_file in enumerate(files):
+        articles = [replaced.get(id(a), a) for a in source_file.articles if id(a) not in dropped]
+        joined.append(dataclasses.replace(source_file, articles=articles,
+                                          jumps=tuple(waiting.get(k, ()))))
+    return joined
 
 
 def iter_path(
@@ -212,23 +249,6 @@ def load_articles(
     return [article for source_file in loaded for article in source_file.articles]
 
 
-def parse_date(value: str, *, what: str) -> str:
-    """Validate a date given as YYYY-MM-DD (or _ / or no separator, or YYYY年M月D日)."""
-    text = value.strip()
-    m = _INPUT_DATE.fullmatch(text) or _CJK_DATE.fullmatch(text)
-    if m is None and len(text) > 10 and text[10] in "T ":  # an ISO timestamp: keep the day
-        m = _INPUT_DATE.fullmatch(text[:10])
-    if m is not None:
-        year, month, day = (int(g) for g in m.groups() if g not in ("", "-", "_", "/"))
-        try:
-            return dt.date(year, month, day).isoformat()
-        except ValueError:
-            pass
-    raise InputError(
-        f"{what} {value!r} is not a valid date; write it as YYYY-MM-DD, e.g. 2023-10-08"
-    )
-
-
 # --------------------------------------------------------------------------- files
 
 
@@ -279,9 +299,7 @@ def _load_file(
         kind = _signature(path) or EXTENSIONS.get(path.suffix.lower(), "text")
     if kind in _LAID_OUT:
         defaults = _Defaults(date=date or _date_from_path(path), source=source, page=page)
-        articles = _distinct_ids(_load_laid_out(path, kind, defaults, on_page))
-        _check_articles(articles, path)
-        return SourceFile(path=path, format=kind, articles=articles)
+        return _page_file(path, kind, _load_laid_out(path, kind, defaults, on_page))
     text = read_text(path)
     if kind != "html":  # minified HTML is one long line by nature; its text is checked below
         check_lines(text, path=str(path))
@@ -296,10 +314,24 @@ def _load_file(
                              path=str(path))
     defaults = _Defaults(date=date or _date_from_path(path), source=source, page=page)
     loader: Callable[[str, Path, _Defaults], list[Article]] = _LOADERS[kind]
+    if kind == "page":
+        return _page_file(path, kind, loader(text, path, defaults))
     articles = _distinct_ids(loader(text, path, defaults))
     _check_articles(articles, path)
     log.debug("%s: %d articles as %s", path, len(articles), kind)
     return SourceFile(path=path, format=kind, articles=articles)
+
+
+def _page_file(path: Path, kind: str, articles: list[Article]) -> SourceFile:
+    """A printed page's (or issue's) articles, jump markers taken out and parts joined."""
+    results = join_parts(take_jumps(articles))
+    distinct = _distinct_ids([part.article for part, _ in results])
+    parts = [dataclasses.replace(part, article=article)
+             for (part, _), article in zip(results, distinct, strict=True)]
+    _check_articles(distinct, path)
+    log.debug("%s: %d articles as %s", path, len(distinct), kind)
+    return SourceFile(path=path, format=kind, articles=distinct,
+                      jumps=tuple(part for part in parts if part.jumps))
 
 
 def _check_articles(articles: list[Article], path: Path) -> None:
@@ -389,10 +421,7 @@ def _page_from_name(path: Path) -> str | None:
     """A page number at the end of the file name, once a date is taken out of it."""
     stem = _NAME_DATE.sub("", path.stem)
     m = _NAME_PAGE.search(stem)
-    if m is None:
-        return None
-    value = m.group(1).upper()
-    return value.lstrip("0") or "0" if value.isdigit() else value
+    return page_number(m.group(1)) if m is not None else None
 
 
 @dataclass(frozen=True)
@@ -430,9 +459,14 @@ def _distinct_ids(articles: list[Article]) -> list[Article]:
 
 
 def _load_page(text: str, path: Path, defaults: _Defaults) -> list[Article]:
+    """Page text's articles; the date and page number its running head prints win over the
+    file name's and the caller's, as on a PDF (a jump names pages: "下转第3版")."""
     from .page import parse_page
+    from .page_lines import running_head
 
-    articles = parse_page(text, source=defaults.source, date=defaults.date, page=defaults.page)
+    printed_date, printed_page = running_head(text.split("\n"))
+    articles = parse_page(text, source=defaults.source, date=printed_date or defaults.date,
+                          page=printed_page or defaults.page or _page_from_name(path))
     if not articles:
         raise InputError(
             "no article could be recognised in this page text; if the file holds a single "

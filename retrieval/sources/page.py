@@ -29,6 +29,7 @@ from typing import Literal
 
 from ..articles import Article, ArticleKind, printed_article
 from .bylines import Byline, match_dateline, parse_byline, starts_with_dateline
+from .jumps import opens_with_jump
 from .layout import (
     SPACES,
     clean_layout_spacing,
@@ -80,6 +81,10 @@ _NEAR_COLUMN_CELLS = 4
 _NEAR_COLUMN_SHARE = 0.15
 _PAGE_MIN_SHARE = 0.5
 _PAGE_SCORE = 3.0
+# A blank-separated block whose widest lines are this many times wider than the text above
+# (its widest of _BLOCK_LINES lines) is set to another measure: not that text's next column.
+_OTHER_MEASURE = 1.6
+_BLOCK_LINES = 8
 
 
 _UnitKind = Literal["text", "box", "head"]  # body text, a byline box, a headline block
@@ -125,13 +130,41 @@ def _units(lines: list[Line]) -> list[_Unit]:
             or units[-1].kind != kind
             or (kind == "head" and line.kind == "head" and line.blank_before)
             or (kind == "head" and units[-1].lines[-1].kind == "subtitle")
-            or (kind == "text" and starts_with_dateline(line.text) and is_closed(lines, index))
+            or (kind == "text" and (starts_with_dateline(line.text) or opens_with_jump(line.text))
+                and is_closed(lines, index))
+            or (kind == "text" and line.blank_before and is_closed(lines, index)
+                and _other_measure(lines, index))
         )
         if new_unit:
             units.append(_Unit(kind, [line]))
         else:
             units[-1].lines.append(line)
     return units
+
+
+def _widest(lines: list[Line], start: int, step: int, *, cross_blanks: bool) -> int:
+    """The widest of up to _BLOCK_LINES text lines from ``start`` one way, within the
+    blank-separated block or, ``cross_blanks``, through blank lines too."""
+    widths: list[int] = []
+    i = start
+    while 0 <= i < len(lines) and len(widths) < _BLOCK_LINES and lines[i].kind == "text":
+        widths.append(lines[i].width)
+        edge = lines[i].blank_after if step > 0 else lines[i].blank_before
+        if edge and not cross_blanks:
+            break
+        i += step
+    return max(widths, default=0)
+
+
+def _other_measure(lines: list[Line], index: int) -> bool:
+    """Is the block opening at ``lines[index]`` set wider than the text above it (a caption
+    across a picture after a one-column story)? A column break never widens the measure, so
+    such a block does not continue the text above."""
+    if index == 0 or lines[index - 1].kind != "text":
+        return False
+    here = _widest(lines, index, 1, cross_blanks=False)
+    above = _widest(lines, index - 1, -1, cross_blanks=True)
+    return here >= _OTHER_MEASURE * above
 
 
 def _head_groups(units: list[_Unit]) -> list[_Unit | list[_Unit]]:

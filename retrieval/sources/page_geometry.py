@@ -35,14 +35,16 @@ from dataclasses import dataclass, field, replace
 
 from ..articles import Article, ArticleKind, printed_article
 from .bylines import match_dateline, parse_byline
+from .jumps import opens_with_jump
 from .layout import SPACES, clean_layout_spacing, ends_sentence, join_lines, join_raw_lines
-from .page_lines import take_photo_credit
+from .page_lines import head_facts, take_photo_credit
 
 # -- thresholds: multiples of the page's body type size unless said otherwise; tuned on
 # bench/pdf_pages.py seeds 1-3 (reported on held-out seeds).
 
 _DISPLAY = 1.2  # a line this much larger than body type is a kicker, headline or subtitle
 _CAPTION = 0.93  # a line this much smaller is a caption
+_KICKER_MIN = 1.05  # a line alone right above a headline this much larger is its kicker
 _TITLE_SHARE = 0.88  # display lines within this share of the largest size are the headline
 _MIN_GUTTER = 0.5  # a vertical gap this wide separates columns
 _MIN_ROW_GAP = 0.75  # a horizontal gap this tall separates blocks (body lines sit 0.5 apart)
@@ -55,10 +57,7 @@ _SHORT = 1.0  # a line ending this far left of its column's right edge ended its
 _HEAD_BAND = 0.08
 _FOOT_BAND = 0.06
 
-_DATE_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-_PAGE_RE = re.compile(r"第\s*([A-Za-z]?\d{1,3})\s*版|(?<![\d])([A-Z]\d{1,2})\s*版")
 _PAPER_RE = re.compile(r"[\u4e00-\u9fff]{1,8}(?:日报|晚报|早报|时报|商报|报)(?![\u4e00-\u9fff])")
-_FURNITURE_RE = re.compile(r"责编|责任编辑|版式|校对|美编|星期[一二三四五六日天]")
 _SUBTITLE_RE = re.compile(f"^[{SPACES}]*[-－—─一]{{2}}")  # OCR reads the dash as 一一 or -一
 _UNREAD_CREDIT_RE = re.compile(r"[（(](?:本报)?(?:记者|通讯员)[^（()）]{2,20}[）)]")
 _CREDIT_LINE_RE = re.compile(f"[{SPACES}]*摄(?:影)?$")
@@ -115,29 +114,18 @@ def split_furniture(layout: PageLayout) -> tuple[list[TextLine], PageFacts]:
     band_lines = [line for line in layout.lines
                   if line.bottom <= layout.height * _HEAD_BAND
                   or line.top >= layout.height * (1 - _FOOT_BAND)]
-    text = " ".join(line.text for line in band_lines)
-    furniture = bool(_DATE_RE.search(text) or _PAGE_RE.search(text)
-                     or _FURNITURE_RE.search(text))
-    dropped = set(band_lines) if furniture else set()
-    date = page = paper = None
-    if furniture:
-        # The paper's name is the running head's largest words ending in 报 (聊城日报).
-        for line in sorted(band_lines, key=lambda line: -line.size):
-            named = _PAPER_RE.search(line.text)
-            if named is not None:
-                paper = named.group(0)
-                break
-        m = _DATE_RE.search(text)
-        if m is not None:
-            import datetime as dt
-
-            try:
-                date = dt.date(int(m[1]), int(m[2]), int(m[3])).isoformat()
-            except ValueError:
-                date = None
-        p = _PAGE_RE.search(text)
-        if p is not None:
-            page = (p[1] or p[2]).upper().lstrip("0") or "0"
+    # Read as one text: OCR may cut the head into pieces ("2023年10月9日" / "星期一").
+    date, page, furniture = head_facts(" ".join(line.text for line in band_lines))
+    if not furniture:
+        return list(layout.lines), PageFacts()
+    paper = None
+    # The paper's name is the running head's largest words ending in 报 (聊城日报).
+    for line in sorted(band_lines, key=lambda line: -line.size):
+        named = _PAPER_RE.search(line.text)
+        if named is not None:
+            paper = named.group(0)
+            break
+    dropped = set(band_lines)
     kept = [line for line in layout.lines if line not in dropped]
     return kept, PageFacts(date, page, paper)
 
@@ -274,7 +262,23 @@ def _runs(leaves: list[list[TextLine]], body: float) -> list[tuple[str, list[Tex
                 runs[-1][1].append(line)
             else:
                 runs.append((kind, [line]))
-    return runs
+    # A lone line right above a headline, set larger than body type but below display size,
+    # is a long kicker shrunk to fit its block.
+    return [("display", lines) if kind == "body" and k + 1 < len(runs)
+            and _small_kicker(lines, runs[k + 1], body) else (kind, lines)
+            for k, (kind, lines) in enumerate(runs)]
+
+
+def _small_kicker(lines: list[TextLine], after: tuple[str, list[TextLine]], body: float
+                  ) -> bool:
+    """A line on its own right above a headline, set larger than body type but below display
+    size (a long kicker shrunk to fit its block): the headline's kicker, not body text."""
+    if len(lines) != 1 or after[0] != "display":
+        return False
+    line, head = lines[0], after[1][0]
+    return (body * _KICKER_MIN <= line.size < body * _DISPLAY <= head.size
+            and 0 <= head.top - line.bottom <= 1.5 * body
+            and line.x0 < head.x1 and head.x0 < line.x1 and not ends_sentence(line.text))
 
 
 def _span_gap(a: list[TextLine], b: list[TextLine]) -> float:
@@ -314,7 +318,9 @@ def _headlines_first(runs: list[tuple[str, list[TextLine]]], body: float
 def _stories(leaves: list[list[TextLine]], body: float) -> list[_Story]:
     stories: list[_Story] = []
     last_story: _Story | None = None  # the last story that is not a caption
-    for kind, lines in _headlines_first(_runs(leaves, body), body):
+    runs = _headlines_first(_runs(leaves, body), body)
+    for number, (kind, lines) in enumerate(runs):
+        following = runs[number + 1] if number + 1 < len(runs) else None
         current = stories[-1] if stories else None
         if kind == "display":
             if current is not None and not current.caption and current.head \
@@ -323,7 +329,13 @@ def _stories(leaves: list[list[TextLine]], body: float) -> list[_Story]:
             else:
                 last_story = _Story(head=list(lines))
                 stories.append(last_story)
-        elif kind == "caption" and last_story is not None and _stray(lines):
+        elif kind == "caption" and current is not None and current.caption \
+                and _credit_only(lines):
+            # "■本报记者 X 摄" set apart from its caption (flush right): that caption's.
+            current.body.append(lines)
+        elif kind == "caption" and last_story is not None and _stray(lines) and not (
+                following is not None and following[0] == "caption"
+                and _credit_only(following[1])):
             # A column's last few characters alone ("考验。"), or a line or two without a
             # photographer's credit: too short for a scan to size, not a caption; they
             # belong to the story being read.
@@ -342,12 +354,36 @@ def _stories(leaves: list[list[TextLine]], body: float) -> list[_Story]:
                 if not lines:
                     continue
             target = last_story
+            if target is not None and target.head and lines[0].bottom < target.head[0].top:
+                # A column above the headline being read is no part of that story: a
+                # headless block's columns may be cut apart by a gutter running down the
+                # page. It goes on the story whose column ends beside it at its height.
+                target = _beside(stories, lines, body) or target
             if target is None or (target.body and _opens_story(lines[0])):
                 target = _Story()
                 stories.append(target)
                 last_story = target
             target.body.append(lines)
     return stories
+
+
+def _beside(stories: list[_Story], column: list[TextLine], body: float) -> _Story | None:
+    """The story whose last column starts at ``column``'s height just left of it."""
+    for story in reversed(stories):
+        if not story.body or story.caption:
+            continue
+        last = story.body[-1]
+        gap = column[0].x0 - max(line.x1 for line in last)
+        if 0 < gap <= 3 * body and abs(last[0].top - column[0].top) <= body:
+            return story
+    return None
+
+
+def _credit_only(lines: list[TextLine]) -> bool:
+    """A photographer's credit on its own: "■本报记者 X 摄", "X 摄"."""
+    if len(lines) != 1 or not _CREDIT_LINE_RE.search(lines[0].text):
+        return False
+    return parse_byline(lines[0].text.strip(SPACES), require_role=False) is not None
 
 
 def _stray(lines: list[TextLine]) -> bool:
@@ -357,8 +393,10 @@ def _stray(lines: list[TextLine]) -> bool:
 
 
 def _opens_story(line: TextLine) -> bool:
-    """A body line that can only open a story without headline: a dateline or byline box."""
-    return match_dateline(line.text) is not None or parse_byline(line.text) is not None
+    """A body line that can only open a story without headline: a dateline, a byline box, or
+    "（上接第1版）" (the rest of a story begun on another page)."""
+    return match_dateline(line.text) is not None or parse_byline(line.text) is not None \
+        or opens_with_jump(line.text)
 
 
 def _paragraphs(leaves: list[list[TextLine]], body: float) -> tuple[list[list[str]], list[str]]:
@@ -380,9 +418,9 @@ def _paragraphs(leaves: list[list[TextLine]], body: float) -> tuple[list[list[st
             new = not paragraphs or line.x0 - left >= _INDENT * line.size
             if not new and previous is not None and ends_sentence(previous.text):
                 new = previous.x1 <= previous_right - _SHORT * previous.size
-            if new and paragraphs and _CREDIT_LINE_RE.search(text) and \
+            if (new or line is leaf[0]) and paragraphs and _CREDIT_LINE_RE.search(text) and \
                     parse_byline(text, require_role=False) is not None:
-                boxes.append(text)  # "王伟 摄" under a caption
+                boxes.append(text)  # "王伟 摄" under a caption, or set apart flush right
                 continue
             if new:
                 paragraphs.append([text])
@@ -445,7 +483,9 @@ def _headline(lines: list[TextLine]) -> tuple[str | None, str | None, str | None
     subtitle = text(subtitle_lines)
     if subtitle is not None:
         # OCR reads the dash "——" as 一一 or -一.
-        subtitle = re.sub(r"^(?:[—─\-－]+一?|一一)", "", subtitle).strip(SPACES) or None
+        # A printed dash is taken whole first: "——一线观察" keeps its 一.
+        subtitle = re.sub(r"^(?:[—─－]{2}|[—─\-－]一|一一|[—─\-－]+)", "", subtitle
+                          ).strip(SPACES) or None
     return kicker, title, subtitle
 
 

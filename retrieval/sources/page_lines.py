@@ -20,13 +20,18 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .bylines import Byline, parse_byline, starts_with_dateline
+from .jumps import ends_with_jump, jump_marker, opens_with_jump
 from .layout import SPACES, display_width, ends_sentence, is_ideograph
+from .page_facts import page_number, printed_date
 
 SUBTITLE_RE = re.compile(f"^[{SPACES}]*(?:——|──|--|—|－－)[{SPACES}]*(?=\\S)")
 # Punctuation that never occurs inside a headline but does inside running text.
 _NOT_IN_HEADLINE = re.compile("[。；;]")
 _CLAUSE_MARKS = re.compile("[，、,]")
 _OPEN_END = re.compile("[，、；：,;:（(“‘《—·]$")
+# A photographer's credit on a line of its own: "雷海国 摄", "王伟 摄影".
+_PHOTOGRAPHER_LINE = re.compile(f"^[\u4e00-\u9fff·]{{2,8}}(?:[{SPACES}]+[\u4e00-\u9fff·]{{2,8}})*"
+                                f"[{SPACES}]+摄影?$")
 _LINE_START_CLOSERS = "，。、；：！？”’）》」』…,.;:!?)"
 # Editorial furniture printed in page margins (责任编辑, 版式, 校对, 第X版 …).
 _FURNITURE_RE = re.compile(
@@ -224,6 +229,8 @@ def _headlike(line: Line) -> bool:
     text = line.text
     if line.kind != "text" or starts_with_dateline(text) or text[0] in _LINE_START_CLOSERS:
         return False
+    if opens_with_jump(text) or ends_with_jump(text):
+        return False  # "（上接第1版）" opens a story's rest, "（下转第3版）" ends a part
     if _NOT_IN_HEADLINE.search(text) or _OPEN_END.search(text) or run_in_credit(text):
         return False  # "（钟平 摄）" alone on a line ends the caption above it
     if ends_sentence(text) and not re.search("[！？!?]$", text):
@@ -237,6 +244,8 @@ def _is_furniture(text: str) -> bool:
         return True
     if ends_sentence(text) or _NOT_IN_HEADLINE.search(text) or len(text) > _MAX_FURNITURE_CHARS:
         return False
+    if _OPEN_END.search(text) or not _balanced(text):
+        return False  # "划在周末（周五、六、": a running line cut mid-clause, not a running head
     strong = False
     leftover: list[str] = []
     last = 0
@@ -249,14 +258,50 @@ def _is_furniture(text: str) -> bool:
     return strong and len(rest) <= _FURNITURE_LEFTOVER_MAX and not re.search("[。；！？]", rest)
 
 
+def running_head(texts: Iterable[str]) -> tuple[str | None, str | None]:
+    """The (ISO date, page number) printed in a page's running head or foot lines, the
+    first of each found; the lines that are no running head are passed over."""
+    date = page = None
+    for text in texts:
+        if jump_marker(text) or not _is_furniture(text.strip(SPACES)):
+            continue
+        found_date, found_page, _ = head_facts(text)
+        date, page = date or found_date, page or found_page
+    return date, page
+
+
+# Editors' labels as OCR may leave them, without the names after them.
+_LABEL_WORD = re.compile("责编|责任编辑|版式|校对|美编")
+
+
+def head_facts(text: str) -> tuple[str | None, str | None, bool]:
+    """(ISO date, page number, whether it reads as a running head) of ``text``, the words of
+    a page's head or foot band: a date, a weekday, a page number or an editor's label."""
+    date = page = None
+    found = bool(_LABEL_WORD.search(text))
+    for m in _FURNITURE_PARTS.finditer(text):
+        found = found or m.lastgroup in ("date", "weekday", "label", "page")
+        if m.lastgroup == "date" and date is None:
+            date = printed_date(m.group("date"))
+        elif m.lastgroup == "page" and page is None:
+            page = page_number(re.sub("[第版]", "", m.group("page")))
+    return date, page, found
+
+
 def classify(lines: list[Line]) -> None:
     """Mark furniture, byline boxes and subtitles; headlines are found afterwards."""
     for i, line in enumerate(lines):
         text = line.text
+        if jump_marker(text):
+            continue  # "（下转第3版）" names a page but is the story's, not the running head's
         if _is_furniture(text):
             line.kind = "furniture"
             continue
         byline = parse_byline(text)
+        if byline is None and _PHOTOGRAPHER_LINE.search(text) and i > 0 \
+                and lines[i - 1].kind == "text" and closes(lines[i - 1].text):
+            # "雷海国 摄" under a caption: a photographer's credit needs no role word.
+            byline = parse_byline(text, require_role=False)
         if byline is not None:
             line.kind, line.byline = "box", byline
             continue
@@ -270,6 +315,13 @@ def classify(lines: list[Line]) -> None:
             if j >= 0 and (lines[j].kind == "box" or (
                     lines[j].kind == "text" and _headlike(lines[j]) and is_closed(lines, j))):
                 line.kind = "subtitle"
+        elif i > 0 and lines[i - 1].kind == "subtitle" and not line.blank_before \
+                and line.blank_after and _headlike(line) \
+                and not ends_sentence(lines[i - 1].text):
+            # A subtitle broken over two lines: its rest sits in the subtitle's block, with
+            # nothing under it (a headline sits in a block of its own, never right under
+            # its subtitle).
+            line.kind = "subtitle"
 
 
 def is_closed(lines: list[Line], i: int) -> bool:
@@ -286,8 +338,9 @@ _CREDIT_TAIL = re.compile(f"(?:摄|摄影|文/图|文／图)[{SPACES}]*[）)]$")
 
 
 def closes(text: str) -> bool:
-    """A finished sentence, or a caption's run-in credit ("…（记者 X 摄）")."""
-    return ends_sentence(text) or bool(_CREDIT_TAIL.search(text))
+    """A finished sentence, a caption's run-in credit ("…（记者 X 摄）"), or a part's end
+    ("…（下转第3版）")."""
+    return ends_sentence(text) or bool(_CREDIT_TAIL.search(text)) or ends_with_jump(text)
 
 
 def _starts_paragraph(lines: list[Line], i: int, fallback: float = 0.0) -> bool:
@@ -297,7 +350,7 @@ def _starts_paragraph(lines: list[Line], i: int, fallback: float = 0.0) -> bool:
     paragraph), on ``fallback``, the column measured around the caller's line.
     """
     line = lines[i]
-    if line.indented or starts_with_dateline(line.text):
+    if line.indented or starts_with_dateline(line.text) or opens_with_jump(line.text):
         return True
     column = _local_column(lines, i + 1, direction=1) or fallback
     if column == 0:
@@ -378,11 +431,17 @@ def _accept_headline(lines: list[Line], start: int, stop: int, *, tight: bool = 
         short = column == 0 or all(line.width <= column - HEADLINE_SHORT for line in run)
         return (short or not _CLAUSE_MARKS.search(text)) and len(run) <= 2 and start > 0
     nxt = lines[stop]
-    if nxt.kind in ("box", "subtitle") or starts_with_dateline(_opening(lines, stop)):
+    if nxt.kind in ("box", "subtitle") or starts_with_dateline(_opening(lines, stop)) \
+            or opens_with_jump(nxt.text):
         return True
     if nxt.kind == "head":
         # A kicker: a short line above an accepted headline, set apart by a blank.
         return len(run) == 1
+    if not nxt.blank_before or (not run[0].blank_before and start > 0
+                                and lines[start - 1].kind == "text"):
+        # A headline sits in a block of its own: running text right under it (or right
+        # above it) is the block the run belongs to, a caption's or a paragraph's.
+        return False
     # The column around the run: a few running lines after it and before it.
     column = column_width(
         _local_widths(lines, stop, direction=1) + _local_widths(lines, start - 1, direction=-1))
