@@ -73,7 +73,7 @@ READ_LEAD = 2.0
 # LOWER_RANK_EXTRA on a lower-ranked one (retrieval's first article is right ~98% of the time,
 # so a lower one that "answers" is more often a near miss). Both were chosen on the held-out
 # DRCD archive (bench/reader_dev.py, docs/reader.md), never on CMRC.
-ANSWER_MARGIN = -1.5
+ANSWER_MARGIN = -1.0
 LOWER_RANK_EXTRA = 3.0
 # A shown answer shorter than this (a heading, "他说：") takes the next sentence along.
 MIN_SHOWN_CHARS = 16
