@@ -12,14 +12,10 @@ import time
 from pathlib import Path
 
 from tests.constants import QUESTION
-from tests.telegram.processes import NEWSQA, stop_process
+from tests.telegram.processes import NEWSQA, newsqa, stop_process
 
 # Enough that the ingest is still writing when the backup is done, on an idle machine too.
 LIVE_ARTICLES = 1500
-
-
-def newsqa(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([NEWSQA, *args], capture_output=True, text=True, timeout=600)
 
 
 def generation(index: Path) -> int:
@@ -96,17 +92,17 @@ def test_restore_refuses_an_existing_directory_and_a_backup_for_another_model(
     index = sample_index_copy
     backup = tmp_path / "backup"
     assert newsqa("backup", str(backup), "--index", str(index)).returncode == 0
-    again = newsqa("backup", str(backup), "--index", str(index))
+    again = newsqa("backup", str(backup), "--index", str(index), ok=False)
     assert again.returncode == 2 and "already exists" in again.stderr
 
-    into_live = newsqa("restore", str(backup), "--index", str(index))
+    into_live = newsqa("restore", str(backup), "--index", str(index), ok=False)
     assert into_live.returncode == 2 and "never overwrites" in into_live.stderr
     assert newsqa("check", "--index", str(index)).returncode == 0
 
     manifest = json.loads((backup / "manifest.json").read_text(encoding="utf-8"))
     manifest["revision"] = "0123456789abcdef-b1"
     (backup / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    other = newsqa("restore", str(backup), "--index", str(tmp_path / "restored"))
+    other = newsqa("restore", str(backup), "--index", str(tmp_path / "restored"), ok=False)
     assert other.returncode == 4 and "model revision 0123456789abcdef-b1" in other.stderr
     assert not (tmp_path / "restored").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
@@ -122,8 +118,8 @@ def test_quick_check_passes_a_servable_index_and_names_what_is_not(
     data = bytearray(vectors.read_bytes())
     struct.pack_into("<q", data, 8, generation(index) + 5)  # a file from the future
     vectors.write_bytes(bytes(data))
-    ahead = newsqa("check", "--quick", "--index", str(index))
+    ahead = newsqa("check", "--quick", "--index", str(index), ok=False)
     assert ahead.returncode == 1 and "ahead of the database" in ahead.stdout
 
-    missing = newsqa("check", "--quick", "--index", str(tmp_path / "nowhere"))
+    missing = newsqa("check", "--quick", "--index", str(tmp_path / "nowhere"), ok=False)
     assert missing.returncode == 1 and "manifest.json is missing" in missing.stdout

@@ -4,7 +4,6 @@ rate windows survive a killed bot, and the metrics endpoint counts what users di
 from __future__ import annotations
 
 import signal
-import socket
 from pathlib import Path
 
 import httpx
@@ -13,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.constants import QUESTION, READER
 from tests.telegram.harness import TelegramEmulator, User
-from tests.telegram.processes import newsqa_serve
+from tests.telegram.processes import free_port, newsqa_serve
 
 NOT_IN_ARCHIVE = "聊城大学有多少名在校学生？"
 
@@ -48,12 +47,6 @@ def test_a_killed_bot_keeps_the_conversation_and_the_rate_window(
         assert limited.plain_text.startswith("提问太快了"), limited.plain_text
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _scrape(port: int) -> dict[str, float]:
     text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
     values: dict[str, float] = {}
@@ -69,7 +62,7 @@ def test_metrics_count_questions_outcomes_votes_and_the_index(
 ) -> None:
     index = sample_index_copy
     token = "5550003:NEWSQA-metrics-token"
-    port = _free_port()
+    port = free_port()
     user = telegram_emulator.client(token=token, user=User(1003, "编辑部", "desk"))
     with newsqa_serve(telegram_emulator, index, "--metrics-port", str(port),
                       "--feedback", str(tmp_path / "feedback.sqlite"), token=token,
@@ -103,7 +96,7 @@ def test_healthz_says_what_is_wrong_and_a_taken_port_is_refused_by_name() -> Non
     from bot.metrics import Metrics, serve
     from retrieval.errors import InputError
 
-    port = _free_port()
+    port = free_port()
     problem: list[str | None] = ["index unavailable: database is locked"]
     server = serve(Metrics(), port, healthy=lambda: problem[0])
     try:

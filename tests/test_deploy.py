@@ -15,7 +15,6 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ import yaml
 
 from tests.constants import QUESTION, READER, SAMPLE_PAGE
 from tests.telegram.harness import TelegramEmulator
-from tests.telegram.processes import NEWSQA, bot_process
+from tests.telegram.processes import NEWSQA, bot_process, free_port
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 TOKEN = "5550004:NEWSQA-deploy-token"
@@ -75,12 +74,6 @@ def image_env(image: Image, data: Path) -> dict[str, str]:
         elif name != "NEWSQA_CACHE_DIR":  # the models were built into this machine's cache
             env[name] = value.replace("/data", str(data))
     return env
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_what_the_image_runs_works_from_build_to_a_healthy_bot(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,16 +21,9 @@ from retrieval.sources.jumps import join_parts, take_jumps
 from retrieval.sources.loading import load_path
 from retrieval.sources.page_geometry import PageLayout, TextLine, parse_layout
 from tests.constants import ANSWER, ANSWER_HEADLINE, QUESTION
-from tests.telegram.processes import NEWSQA
+from tests.telegram.processes import newsqa
 
 PAPER, DATE = "聊城日报", "2023-10-09"
-
-
-def newsqa(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([NEWSQA, *args], capture_output=True, text=True, timeout=600)
-    if ok:
-        assert result.returncode == 0, (result.stdout, result.stderr)
-    return result
 
 
 @pytest.fixture(scope="module")

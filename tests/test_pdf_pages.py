@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ from retrieval.errors import InputError
 from retrieval.sources import scan
 from retrieval.sources.loading import load_path
 from tests.constants import ANSWER, ANSWER_HEADLINE, QUESTION
-from tests.telegram.processes import NEWSQA
+from tests.telegram.processes import newsqa
 
 # Seeds 31 and 32 were never used to tune the reader (tuned on bench seeds 1-3). On these
 # 6 pages (23 articles) the reader measured titles 1.000, authors 1.000, body 1.0000 (bench
@@ -34,13 +33,6 @@ PAGES_PER_SEED = 3
 MIN_TITLES = 0.95
 MIN_AUTHORS = 0.95
 MIN_BODY = 0.99
-
-
-def newsqa(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([NEWSQA, *args], capture_output=True, text=True, timeout=600)
-    if ok:
-        assert result.returncode == 0, (result.stdout, result.stderr)
-    return result
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -110,6 +111,14 @@ def stop_process(process: subprocess.Popen[bytes], *, timeout: float = 10.0) -> 
 NEWSQA = str(Path(sys.executable).with_name("newsqa"))
 
 
+def newsqa(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``newsqa`` command as a user would; ``ok``: it must succeed."""
+    result = subprocess.run([NEWSQA, *args], capture_output=True, text=True, timeout=600)
+    if ok:
+        assert result.returncode == 0, (result.stdout, result.stderr)
+    return result
+
+
 def newsqa_serve(emulator: TelegramEmulator, index: Path, *options: str,
                  token: str = DEFAULT_TOKEN, log: Path | None = None,
                  ready: str = "polling", ready_timeout: float = 300.0,
@@ -127,3 +136,10 @@ def newsqa_serve(emulator: TelegramEmulator, index: Path, *options: str,
     env = {"NEWSQA_BOT_CONFIG": "", "PYTHONUNBUFFERED": "1", "NEWSQA_STATE": str(state)}
     return bot_process(command, emulator, token=token, env=env, log=log, ready=ready,
                        ready_timeout=ready_timeout, may_exit=may_exit)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
