@@ -131,10 +131,16 @@ def load_reader_model(base_folder: Path, weights: Path | None) -> SpanReaderMode
     """The base encoder with the trained tensors of ``weights`` applied (None: untrained head)."""
     model = SpanReaderModel(base_encoder(base_folder))
     if weights is not None:
-        trained = read_trained(weights)
-        unknown = set(trained) - set(model.state_dict())
-        if unknown:
-            raise ValueError(f"{weights} holds tensors this model lacks: {sorted(unknown)[:3]}")
-        model.load_state_dict(trained, strict=False)
+        apply_trained(model, weights)
     model.eval()
     return model
+
+
+def apply_trained(model: SpanReaderModel, weights: Path) -> int:
+    """Load the trained tensors of ``weights`` into ``model``; how many there were."""
+    trained = read_trained(weights)
+    unknown = set(trained) - set(model.state_dict())
+    if unknown:
+        raise ValueError(f"{weights} holds tensors this model lacks: {sorted(unknown)[:3]}")
+    model.load_state_dict(trained, strict=False)
+    return len(trained)

@@ -29,7 +29,7 @@ import torch
 from . import data as reader_data
 from .calibration import held_out_figures
 from .features import MAX_LENGTH, STRIDE, Window, best_per_passage, best_span, label, windows
-from .model import SpanReaderModel, base_encoder, read_trained, save_weights
+from .model import SpanReaderModel, apply_trained, base_encoder, save_weights
 
 
 @dataclass(frozen=True)
@@ -273,12 +273,11 @@ class Run:
 
     def _start_from(self, weights: Path) -> None:
         """Begin from an earlier run's weights: a second stage, or a newsroom's own pairs."""
-        trained = read_trained(weights)
-        unknown = set(trained) - set(self.model.state_dict())
-        if unknown:
-            raise SystemExit(f"--init {weights}: tensors this model lacks: {sorted(unknown)[:3]}")
-        self.model.load_state_dict(trained, strict=False)
-        _log(self.out, f"starting from {weights} ({len(trained)} tensors)")
+        try:
+            count = apply_trained(self.model, weights)
+        except ValueError as e:
+            raise SystemExit(f"--init: {e}") from None
+        _log(self.out, f"starting from {weights} ({count} tensors)")
 
     def _resume(self) -> None:
         state = torch.load(self.checkpoint, weights_only=False)
