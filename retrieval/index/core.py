@@ -191,9 +191,10 @@ class Index:
         writes."""
         generation = self._store.generation()
         vectors_current = self._vectors.generation == generation
-        if vectors_current and self._vectors.kind == "hnsw":
-            # The file keeps vectors of deleted chunks (HNSW cannot remove them); which ids
-            # are dead is not saved but recomputed from the database here.
+        if vectors_current and self._vectors.kind == "hnsw" and not self._vectors.dead_known:
+            # The file keeps vectors of deleted chunks (HNSW cannot remove them); a file of
+            # the old layout does not say which, so they are recomputed from the database
+            # (~0.5 s at a million chunks, which the saved list spares every later open).
             self._sync_vectors(generation)
         vectors_current = vectors_current and self._vectors.needs_rebuild() is None
         if vectors_current and self._words_generation == generation:
@@ -264,10 +265,25 @@ class Index:
             # The file claims a future the database does not have (e.g. the database was
             # restored from a backup): its ids may be stale, so rebuild from scratch.
             self._vectors = VectorIndex(self.manifest.dimension, self._vectors.config)
-        self._vectors.sync(db_ids, fetch, generation)
+        try:
+            self._vectors.sync(db_ids, fetch, generation)
+        except IndexError_:  # a mapped file that fails its checksum when first written to
+            self._vectors = VectorIndex(self.manifest.dimension, self._vectors.config)
+            self._vectors.sync(db_ids, fetch, generation)
         kind = self._vectors.needs_rebuild()
         if kind is not None:
             self._vectors.rebuild(kind, db_ids, fetch)
+
+    def _own_vectors(self) -> None:
+        """Before writing: the vectors in memory this process owns (an open index maps its
+        file read-only). A file that fails its checksum is rebuilt from the database, as a
+        missing one is, before anything is written."""
+        try:
+            self._vectors.own()
+        except IndexError_:
+            self._vectors = VectorIndex(self.manifest.dimension, self._vectors.config)
+            self._sync_vectors(self._store.generation())
+            self._vectors.save(self.path)
 
     def _fetch_vectors(self, rowids: np.ndarray) -> np.ndarray:
         return self._store.vectors(rowids, self.manifest.dimension)
@@ -321,6 +337,7 @@ class Index:
             with self._lock:
                 remove_stale_temp_files(self.path)
                 self._refresh()
+                self._own_vectors()
                 self._sync_words(self._store.generation())
             try:
                 while batch := list(itertools.islice(stream, size)):
@@ -355,6 +372,7 @@ class Index:
         ids = list(dict.fromkeys(article_ids))
         with self._lock, writer_lock(self.path):
             self._refresh()
+            self._own_vectors()
             try:
                 self._sync_words(self._store.generation())
                 deleted, removed, generation = self._store.delete_articles(ids)
@@ -514,7 +532,7 @@ class Index:
             generation = self._store.generation()
             db_ids = self._store.rowids()
             on_disk = VectorIndex.load(
-                self.path, self.manifest.dimension, self._vectors.config
+                self.path, self.manifest.dimension, self._vectors.config, mapped=False
             )
             problems += self._word_problems(generation, db_ids)
         if on_disk is None:
