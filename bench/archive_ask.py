@@ -127,8 +127,7 @@ def main() -> None:
             make_archive(path, args.chunks, questions)
         else:
             print(f"reusing the archive at {path}", flush=True)
-        if args.questions or args.cold:
-            warm(path, questions[:args.questions])
+        warm(path, questions[:args.questions])  # the first open builds FAISS and words
         if args.cold:
             cold(path, questions[args.questions:args.questions + args.cold])
 

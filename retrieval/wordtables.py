@@ -136,6 +136,7 @@ def write_atomically(path: Path, chunks: Iterable[bytes]) -> None:
         with os.fdopen(fd, "wb") as f:
             for chunk in chunks:
                 f.write(chunk)
+        os.chmod(staging, 0o644)  # mkstemp makes it 0600; the cache's other files are 0644
         os.replace(staging, path)
     except BaseException:
         Path(staging).unlink(missing_ok=True)

@@ -67,9 +67,13 @@ def test_small_tokenizing_gives_the_full_tokenizers_encodings(
                     strict=True):
         assert a.overflowing or not b.overflowing
         same(a, b)
-    ids = full.encode_batch(["刘修建哪年参军？ <mask> 1990"], add_special_tokens=True)[0].ids
+    # a long question is cut to its first tokens and decoded (reader/features.py)
+    question = "刘修建哪年参军？" * 20
+    ids = small.encode_batch([question], add_special_tokens=False)[0].ids[:50]
     assert small.decode(ids) == full.decode(ids)
     assert small._tokenizer is None  # all of it done without loading the full tokenizer
+    unseen = full.encode_batch(["另一些没读过的字：鳌鹦鹉"], add_special_tokens=True)[0].ids
+    assert small.decode(unseen) == full.decode(unseen)  # pieces not read yet: decoded whole
 
 
 def test_text_holding_a_special_token_goes_to_the_full_tokenizer(path: Path) -> None:

@@ -4,7 +4,7 @@ The embedder and the reader tokenize with the same 250k-piece XLM-R tokenizer. L
 (``tokenizers`` builds a trie of every piece) takes 0.5-1 s, a third of a cold ``newsqa ask``
 that then tokenizes one question and three passages. So a Unigram tokenizer starts *small*:
 for each call, the pieces that occur as substrings of the call's normalised words are looked
-up in a table of all pieces (``_Vocabulary``, a marshal file cached beside the models), and a
+up in a table of all pieces read by first character (``_Vocabulary``), and a
 ``tokenizers`` Unigram model of just those pieces does the work, ids mapped back to the full
 vocabulary's. Unigram's Viterbi search only ever considers pieces that match the text, and the
 unknown-piece score depends only on the lowest piece score (kept in every small model), so the
@@ -18,14 +18,13 @@ its own under the tokenizer's lock instead of relying on what the previous calle
 
 from __future__ import annotations
 
-import contextlib
 import json
-import marshal
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..wordtables import WordTable, open_table
 from . import offline_model
 
 __all__ = ["SharedTokenizer", "load_all", "load_tokenizer"]
@@ -94,7 +93,9 @@ class SharedTokenizer:
         with self._lock:
             vocabulary = self._vocabulary
             if self._tokenizer is None and vocabulary is not None:
-                return vocabulary.decode(ids)
+                text = vocabulary.decode(ids)
+                if text is not None:
+                    return text
             return str(self._whole().decode(list(ids), skip_special_tokens=False))
 
     def to_str(self) -> str:
@@ -127,7 +128,7 @@ class SharedTokenizer:
         self._texts += len(texts)
         if self._texts > FULL_AFTER or any(vocabulary.special(t) for t in texts):
             return None
-        table = vocabulary.table(vocabulary.pieces_in(texts))
+        table = vocabulary.pieces_in(texts)
         return vocabulary.tokenizer(table), table
 
 
@@ -149,21 +150,25 @@ class _Encoding:
 
 
 class _Vocabulary:
-    """Every piece and score of a Unigram ``tokenizer.json``, and that tokenizer without them."""
+    """The pieces and scores of a Unigram ``tokenizer.json``, read by first character as texts
+    need them (a ``WordTable``: building a dict of all 250k pieces took ~0.15 s), and that
+    tokenizer without its pieces (the "skeleton": normaliser, pre-tokenizer, template)."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.pieces: list[str] = data["pieces"]
-        self.scores: list[float] = data["scores"]
-        self.ids = {piece: i for i, piece in enumerate(self.pieces)}
-        self.longest: int = data["longest"]
-        self.unk_id: int = data["unk_id"]
+    def __init__(self, table: WordTable) -> None:
+        extra = table.extra
+        self._pieces = table  # piece -> (id, score)
+        self.size: int = extra["size"]
+        self.longest: int = extra["longest"]
+        self.unk_id: int = extra["unk_id"]
         # Always in a small model: the added tokens' pieces keep their ids at the front (the
-        # post-processor and padding use them) and the lowest score sets the unknown's score.
-        self.keep: list[int] = data["keep"]
-        self.added: list[str] = data["added"]
+        # post-processor and padding use them), and the lowest score, which sets the unknown
+        # piece's score.
+        self.keep: dict[int, tuple[str, float]] = {i: (p, sc) for i, p, sc in extra["keep"]}
+        self.added: list[str] = extra["added"]
+        self._known = dict(self.keep)  # id -> (piece, score) of every piece read so far
         from tokenizers import Tokenizer
 
-        self._skeleton = Tokenizer.from_str(data["skeleton"])
+        self._skeleton = Tokenizer.from_str(extra["skeleton"])
         self._normalize = self._skeleton.normalizer.normalize_str
         self._split = self._skeleton.pre_tokenizer.pre_tokenize_str
 
@@ -171,61 +176,56 @@ class _Vocabulary:
     def load(cls, path: Path) -> _Vocabulary | None:
         """The vocabulary of the tokenizer at ``path`` (derived once, then cached); None when
         it is not a Unigram tokenizer of the kind this handles."""
-        from ..wordtables import derived_path, write_atomically
-
-        cache = derived_path("tokenizer-vocabulary", path)
-        try:
-            fmt, data = marshal.loads(cache.read_bytes())
-            if fmt == _VOCAB_FORMAT:
-                return cls(data) if data is not None else None
-        except (OSError, ValueError, EOFError, TypeError):
-            pass
-        data = _derive(path)
-        with contextlib.suppress(OSError):  # an unwritable cache: derive again next time
-            write_atomically(cache, [marshal.dumps((_VOCAB_FORMAT, data))])
-        return cls(data) if data is not None else None
+        table = open_table(f"tokenizer-pieces-v{_VOCAB_FORMAT}", path, lambda: _derive(path))
+        return cls(table) if table.extra is not None else None
 
     def special(self, text: str) -> bool:
         return any(token in text for token in self.added)
 
-    def pieces_in(self, texts: list[str]) -> set[int]:
-        """Ids of every piece that is a substring of a normalised, pre-tokenised word of
-        ``texts``: all Unigram's search can use on them."""
-        ids, longest, found = self.ids, self.longest, set()
+    def pieces_in(self, texts: list[str]) -> list[int]:
+        """Full-vocabulary ids of a small model's pieces, in order (the small model's ids are
+        their positions): every piece that is a substring of a normalised, pre-tokenised word
+        of ``texts`` (all Unigram's search can use on them), and ``keep``."""
+        longest, found, known = self.longest, set(self.keep), self._known
+        entries = self._pieces.entries
         for text in texts:
             for word, _ in self._split(self._normalize(text)):
+                self._pieces.load(word)
                 n = len(word)
                 for i in range(n):
                     for j in range(i + 1, min(n, i + longest) + 1):
-                        k = ids.get(word[i:j])
-                        if k is not None:
-                            found.add(k)
-        return found
+                        piece = word[i:j]
+                        entry = entries.get(piece)
+                        if entry is not None:
+                            found.add(entry[0])
+                            known[entry[0]] = (piece, entry[1])
+        return sorted(found)
 
-    def table(self, ids: Any) -> list[int]:
-        """Full-vocabulary ids of a small model's pieces, in order (theirs are positions)."""
-        return sorted({*self.keep, *(i for i in ids if 0 <= i < len(self.pieces))})
-
-    def decode(self, ids: Sequence[int]) -> str:
-        # What Tokenizer.decode does when no token is skipped: ids to pieces, then the decoder.
-        return str(self._skeleton.decoder.decode([self.pieces[i] for i in ids]))
+    def decode(self, ids: Sequence[int]) -> str | None:
+        """What Tokenizer.decode does when no token is skipped (ids to pieces, then the
+        decoder); None when an id's piece has not been read (the full tokenizer decodes)."""
+        if any(i not in self._known for i in ids):
+            return None
+        return str(self._skeleton.decoder.decode([self._known[i][0] for i in ids]))
 
     def tokenizer(self, table: list[int]) -> Any:
         from tokenizers import models
 
         self._skeleton.model = models.Unigram(
-            [(self.pieces[i], self.scores[i]) for i in table],
-            unk_id=table.index(self.unk_id), byte_fallback=False)
+            [self._known[i] for i in table], unk_id=table.index(self.unk_id),
+            byte_fallback=False)
         return self._skeleton
 
 
-def _derive(path: Path) -> dict[str, Any] | None:
+def _derive(path: Path) -> tuple[dict[str, tuple[int, float]], dict[str, Any] | None]:
+    """piece -> (id, score) and what else a small model needs; ({}, None) when the
+    tokenizer is not a Unigram one whose added tokens this can keep numbered."""
     data = json.loads(path.read_text(encoding="utf-8"))
     model = data.get("model") or {}
     added = data.get("added_tokens") or []
     vocab = model.get("vocab")
     if model.get("type") != "Unigram" or model.get("byte_fallback") or not vocab:
-        return None
+        return {}, None
     added_ids = sorted(int(t["id"]) for t in added)
     # Added tokens' ids must be the small model's too: those at the front of the vocabulary
     # (<s> <pad> </s> <unk>) are, as positions 0..k in every table; an added token further on
@@ -233,15 +233,17 @@ def _derive(path: Path) -> dict[str, Any] | None:
     front = [i for i in added_ids if i < len(added_ids)]
     if front != list(range(len(front))) or any(
             not (i in front or i >= len(vocab) - len(added_ids)) for i in added_ids):
-        return None
+        return {}, None
     lowest = min(range(len(vocab)), key=lambda i: vocab[i][1])
+    unk_id = int(model.get("unk_id", 0))
     skeleton = dict(data, model={**model, "vocab": [vocab[i] for i in front]})
-    return {
-        "pieces": [str(p) for p, _ in vocab],
-        "scores": [float(s) for _, s in vocab],
+    entries = {str(p): (i, float(sc)) for i, (p, sc) in enumerate(vocab)}
+    return entries, {
+        "size": len(vocab),
         "longest": max(len(p) for p, _ in vocab),
-        "unk_id": int(model.get("unk_id", 0)),
-        "keep": sorted({*front, lowest, int(model.get("unk_id", 0))}),
+        "unk_id": unk_id,
+        "keep": [(i, str(vocab[i][0]), float(vocab[i][1]))
+                 for i in sorted({*front, lowest, unk_id})],
         "added": [str(t["content"]) for t in added],
         "skeleton": json.dumps(skeleton, ensure_ascii=False),
     }
