@@ -197,7 +197,8 @@ def _pending_note(pending: int) -> str:
 @click.option("--user-dict", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="jieba user dictionary for a NEW index (recorded; also used for queries).")
 @click.option("--batch-size", default=64, show_default=True, type=click.IntRange(1),
-              help="Articles per committed batch.")
+              help="Articles per committed batch of words; chunks per committed batch of "
+                   "vectors.")
 @click.option("--skip-bad", is_flag=True,
               help="Ingest the good files even if some are rejected (exit status is still 2).")
 @click.option("--words-only", is_flag=True,
@@ -264,8 +265,11 @@ def ingest(
 @click.option("--minutes", type=click.FloatRange(0, min_open=True),
               help="Stop after about this many minutes (at the end of a batch); the rest keep "
                    "waiting.")
+@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(1),
+              help="Chunks per committed batch of vectors.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output, only the summary line.")
-def embed(index_dir: Path | None, limit: int | None, minutes: float | None, quiet: bool) -> None:
+def embed(index_dir: Path | None, limit: int | None, minutes: float | None, batch_size: int,
+          quiet: bool) -> None:
     """Fill in the vectors of chunks that wait for them (after `ingest --words-only`, or an
     ingest that was stopped), newest first. Each batch is committed as it is done."""
     with _open(index_dir) as library:
@@ -273,7 +277,7 @@ def embed(index_dir: Path | None, limit: int | None, minutes: float | None, quie
         try:
             report = library.embed_pending(
                 limit=limit, seconds=None if minutes is None else minutes * 60,
-                progress=progress)
+                progress=progress, batch_size=batch_size)
         finally:
             progress.close()
         where = library.path

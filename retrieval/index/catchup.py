@@ -24,8 +24,9 @@ from .writer import PeriodicSave
 if TYPE_CHECKING:
     from .core import Index
 
-# Chunks per committed batch of vectors: ~3-5 s of embedding on 2 cores, so a kill loses
-# little and progress moves, while a commit (one fsync) costs well under 1% of that.
+# Chunks per committed batch of vectors (the default; an ingest uses its --batch-size): ~3-5 s
+# of embedding on 2 cores, so a kill loses little and progress moves, while a commit (one
+# fsync) costs well under 1% of that.
 VECTOR_BATCH = 64
 
 

@@ -44,7 +44,7 @@ from ..normalize import (
     tokenize_for_search,
 )
 from . import manifest as manifest_mod
-from .catchup import VectorCatchUp
+from .catchup import VECTOR_BATCH, VectorCatchUp
 from .files import crash_here, remove_stale_temp_files, writer_lock
 from .identity import check_existing, check_model, directory_of, load_embedder, new_manifest
 from .manifest import Manifest
@@ -323,7 +323,8 @@ class Index:
         words): after a crash, an article is either completely searchable by words or not
         there at all. An id repeated within the call: the last copy wins. Then, unless
         ``vectors`` is False, every chunk still waiting for its vector (this call's and any
-        left by an earlier one) is embedded, newest first (``embed_pending``).
+        left by an earlier one) is embedded, newest first, ``batch_size`` chunks per committed
+        batch (``embed_pending``).
         """
         if total is None and isinstance(articles, Sized):
             total = len(articles)
@@ -341,7 +342,7 @@ class Index:
                 self._close_words_writer()
             if vectors:
                 report.chunks_embedded = VectorCatchUp(
-                    self, saver, progress=vector_progress).run().chunks_embedded
+                    self, saver, progress=vector_progress, batch=size).run().chunks_embedded
             saver.finish()
             report.chunks_pending = self._store.pending_count()
             report.seconds = time.monotonic() - writer.started
@@ -350,9 +351,10 @@ class Index:
     def embed_pending(
         self, *, limit: int | None = None, seconds: float | None = None,
         progress: Callable[[VectorProgress], None] | None = None,
+        batch_size: int = VECTOR_BATCH,
     ) -> VectorReport:
         """Embed chunks waiting for their vector, newest first, until none is left, ``limit``
-        were done or ``seconds`` have passed (checked between batches of ``VECTOR_BATCH``).
+        were done or ``seconds`` have passed (checked between batches of ``batch_size``).
 
         Each batch of vectors is committed atomically; a kill loses at most the batch being
         embedded, which stays pending. The model is loaded only if something is pending.
@@ -361,7 +363,7 @@ class Index:
             self._prepare_write()
             saver = PeriodicSave(self)
             report = VectorCatchUp(self, saver, limit=limit, seconds=seconds,
-                                   progress=progress).run()
+                                   progress=progress, batch=batch_size).run()
             saver.finish()
             return report
 
