@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.index import Index
+from retrieval.index import Hit, Index
 from retrieval.library import Library
 from tests.constants import ANSWER, ANSWER_HEADLINE, QUESTION, SAMPLE_PAGE, SAMPLE_SOURCE
 from tests.telegram.processes import newsqa
@@ -24,6 +24,12 @@ PAGE_ARGS = ["--source", SAMPLE_SOURCE, "--date", "2023-10-08"]
 
 def stats(index: Path) -> dict:
     return json.loads(newsqa("stats", "--index", str(index), "--json").stdout)
+
+
+def title(index: Index, hit: Hit) -> str | None:
+    article = index.article(hit.article_id)
+    assert article is not None
+    return article.title
 
 
 def ask(index: Path, question: str = QUESTION) -> dict:
@@ -76,8 +82,7 @@ def test_a_words_only_ingest_answers_at_once_and_embed_catches_up(words_only: Pa
     assert newsqa("check", "--index", str(index)).stdout.startswith(f"ok: {index} (8 articles")
     assert ask(index)["span"] == answer["span"]
     with Index.open(index) as opened:  # now dense search finds the article too
-        hit = opened.dense_search(QUESTION, k=1)[0]
-        assert opened.article(hit.article_id).title == ANSWER_HEADLINE
+        assert title(opened, opened.dense_search(QUESTION, k=1)[0]) == ANSWER_HEADLINE
 
 
 def test_newest_chunks_are_embedded_first(words_only: Path) -> None:
@@ -108,13 +113,12 @@ def test_a_running_reader_finds_the_vectors_another_process_fills_in(words_only:
         assert index.dense_search(QUESTION, k=3) == []
         # a date filter on chunks without vectors is no error either
         assert index.dense_search(QUESTION, k=3, date_from="2023-10-01") == []
-        assert index.article(index.lexical_search(QUESTION, k=1)[0].article_id).title == (
-            ANSWER_HEADLINE)
+        assert title(index, index.lexical_search(QUESTION, k=1)[0]) == ANSWER_HEADLINE
         assert library.ask(QUESTION).found
         assert library.about().pending_vectors > 0
         newsqa("embed", "--index", str(words_only), "-q")
         hits = index.dense_search(QUESTION, k=3, date_from="2023-10-01")
-        assert index.article(hits[0].article_id).title == ANSWER_HEADLINE
+        assert title(index, hits[0]) == ANSWER_HEADLINE
         assert library.about().pending_vectors == 0
 
 
