@@ -44,6 +44,12 @@ def rss_mb() -> float:
     return _status("VmRSS")
 
 
+def rss_parts() -> str:
+    """RSS split: anonymous memory (the heap: what would leak) and file pages (the model's
+    memory-mapped weights, touched as new tokens appear: shared, bounded by the file)."""
+    return f"anon {_status('RssAnon'):5.0f} file {_status('RssFile'):4.0f} MB"
+
+
 def peak_mb() -> float:
     return _status("VmHWM")
 
@@ -98,7 +104,8 @@ def main() -> None:
                 words_rows.append((p.articles_done, p.chunks_done, p.elapsed, rss))
                 print(f"  words: {p.articles_done:>7} articles {p.chunks_done:>7} chunks "
                       f"{p.elapsed:7.1f} s  {p.chunks_done / max(p.elapsed, 1e-9):6.0f} chunks/s"
-                      f"  RSS {rss:6.0f} MB  load {os.getloadavg()[0]:.1f}", flush=True)
+                      f"  RSS {rss:6.0f} MB ({rss_parts()})  load {os.getloadavg()[0]:.1f}",
+                      flush=True)
                 next_line += args.every
 
         print("1. words (Library.ingest, vectors=False)")
@@ -127,7 +134,7 @@ def main() -> None:
             faiss_mb = p.chunks_done * FAISS_BYTES / 2**20
             print(f"  vectors: {p.chunks_done:>6} chunks {p.elapsed:6.1f} s "
                   f"{p.chunks_done / max(p.elapsed, 1e-9):5.1f} chunks/s  RSS {rss:6.0f} MB  "
-                  f"FAISS copy {faiss_mb:5.1f} MB  RSS less FAISS {rss - faiss_mb:6.0f} MB  "
+                  f"({rss_parts()})  FAISS copy {faiss_mb:5.1f} MB  "
                   f"load {os.getloadavg()[0]:.1f}", flush=True)
 
         vectors = library.embed_pending(seconds=args.vector_minutes * 60, progress=on_vectors)
