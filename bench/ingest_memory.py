@@ -27,7 +27,6 @@ import os
 import random
 import re
 import tempfile
-import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
