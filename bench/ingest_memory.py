@@ -61,7 +61,7 @@ def _status(key: str) -> float:
 
 
 def sentences() -> list[str]:
-    out = []
+    out: list[str] = []
     for line in (cmrc_dir() / "contexts.jsonl").read_text(encoding="utf-8").splitlines():
         text = json.loads(line)["text"]
         out.extend(s for s in re.findall(r"[^。！？\n]+[。！？]?", text) if len(s) >= 8)
