@@ -106,10 +106,10 @@ def test_a_plain_ingest_embeds_what_an_earlier_one_left_waiting(words_only: Path
 
 def test_a_running_reader_finds_the_vectors_another_process_fills_in(words_only: Path,
                                                                     embedder) -> None:
-    """The bot's view: a Library opened while chunks wait answers by words, then by meaning
+    """The bot's view: an index opened while chunks wait answers by words, then by meaning
     once `newsqa embed` (another process) has committed their vectors — no restart."""
-    with Library.open(words_only, embedder=embedder) as library:
-        index = library.index
+    with Index.open(words_only, embedder=embedder) as index, \
+            Library.open(words_only, embedder=embedder) as library:
         assert index.dense_search(QUESTION, k=3) == []
         # a date filter on chunks without vectors is no error either
         assert index.dense_search(QUESTION, k=3, date_from="2023-10-01") == []
