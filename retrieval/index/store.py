@@ -371,13 +371,12 @@ class Store:
     def pending(self, limit: int) -> list[tuple[int, Chunk]]:
         """(rowid, chunk) of up to ``limit`` chunks waiting for their vector, newest first:
         a newsroom wants today's articles found by meaning before last decade's backlog."""
-        ids = self.pending_rowids(limit)
-        if not len(ids):
+        if self.schema() < 2:
             return []
-        marks = ",".join("?" * len(ids))
+        # Walks the partial index newest first and reads only the rows it returns.
         rows = self.conn.execute(
-            f'SELECT id, article_id, ordinal, start, "end", text, title FROM chunks '
-            f"WHERE id IN ({marks}) AND vector IS NULL ORDER BY id DESC", ids.tolist())
+            'SELECT id, article_id, ordinal, start, "end", text, title FROM chunks '
+            "WHERE vector IS NULL ORDER BY id DESC LIMIT ?", (int(limit),))
         return [(int(row[0]), Chunk(*row[1:])) for row in rows]
 
     def vectors(self, rowids: np.ndarray, dimension: int) -> np.ndarray:
