@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from retrieval.index import Hit, Index
+from retrieval.index import Hit, Index, VectorProgress
 from retrieval.library import Library
 from tests.constants import ANSWER, ANSWER_HEADLINE, QUESTION, SAMPLE_PAGE, SAMPLE_SOURCE
 from tests.telegram.processes import newsqa
@@ -120,6 +121,24 @@ def test_a_running_reader_finds_the_vectors_another_process_fills_in(words_only:
         hits = index.dense_search(QUESTION, k=3, date_from="2023-10-01")
         assert title(index, hits[0]) == ANSWER_HEADLINE
         assert library.about().pending_vectors == 0
+
+
+def test_a_time_bound_catch_up_stops_between_batches(words_only: Path, embedder) -> None:
+    """`embed --minutes` / ``seconds=``: the batch under way is finished and committed, no
+    further one is started; what is left keeps waiting."""
+    with Library.open(words_only, embedder=embedder) as library:
+        waiting = library.about().pending_vectors
+        seen: list[VectorProgress] = []
+
+        def slow(progress: VectorProgress) -> None:  # the first batch outlasts the budget
+            seen.append(progress)
+            time.sleep(1.2)
+
+        report = library.embed_pending(seconds=1.0, batch_size=4, progress=slow)
+        assert (report.chunks_embedded, report.chunks_pending) == (4, waiting - 4)
+        assert [(p.chunks_done, p.chunks_total) for p in seen] == [(4, waiting)]
+        assert library.about().pending_vectors == waiting - 4
+        assert library.check() == []
 
 
 def test_an_index_of_the_previous_schema_is_read_as_it_is_and_upgraded_by_a_write(
