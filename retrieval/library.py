@@ -261,8 +261,8 @@ class Library:
 
         Words first: each batch of ``batch_size`` articles is committed atomically and found by
         word search at once; unchanged articles (same content hash) are skipped. Then the
-        vectors of every chunk still waiting for one are filled in, ``batch_size`` chunks per
-        commit (``vectors=False`` leaves them pending for ``embed_pending``); dense search
+        vectors of every chunk still waiting for one are filled in, ``2 × batch_size`` chunks
+        per commit (``vectors=False`` leaves them pending for ``embed_pending``); dense search
         finds an article once they are.
         ``articles`` may be a generator: it is read one batch at a time (``total``, if known,
         is what progress counts towards).
@@ -272,7 +272,7 @@ class Library:
 
     def embed_pending(
         self, *, limit: int | None = None, seconds: float | None = None,
-        progress: Callable[[VectorProgress], None] | None = None, batch_size: int = 64,
+        progress: Callable[[VectorProgress], None] | None = None, batch_size: int = 128,
     ) -> VectorReport:
         """Fill in the vectors of chunks that wait for them, newest first, until none is left,
         ``limit`` were done or ``seconds`` have passed; each batch of ``batch_size`` chunks is

@@ -197,8 +197,8 @@ def _pending_note(pending: int) -> str:
 @click.option("--user-dict", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="jieba user dictionary for a NEW index (recorded; also used for queries).")
 @click.option("--batch-size", default=64, show_default=True, type=click.IntRange(1),
-              help="Articles per committed batch of words; chunks per committed batch of "
-                   "vectors.")
+              help="Articles per committed batch of words; twice as many chunks per "
+                   "committed batch of vectors.")
 @click.option("--skip-bad", is_flag=True,
               help="Ingest the good files even if some are rejected (exit status is still 2).")
 @click.option("--words-only", is_flag=True,
@@ -265,7 +265,7 @@ def ingest(
 @click.option("--minutes", type=click.FloatRange(0, min_open=True),
               help="Stop after about this many minutes (at the end of a batch); the rest keep "
                    "waiting.")
-@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(1),
+@click.option("--batch-size", default=128, show_default=True, type=click.IntRange(1),
               help="Chunks per committed batch of vectors.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output, only the summary line.")
 def embed(index_dir: Path | None, limit: int | None, minutes: float | None, batch_size: int,

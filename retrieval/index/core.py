@@ -44,7 +44,7 @@ from ..normalize import (
     tokenize_for_search,
 )
 from . import manifest as manifest_mod
-from .catchup import VECTOR_BATCH, VectorCatchUp
+from .catchup import CHUNKS_PER_ARTICLE_BATCH, VECTOR_BATCH, VectorCatchUp
 from .files import crash_here, remove_stale_temp_files, writer_lock
 from .identity import check_existing, check_model, directory_of, load_embedder, new_manifest
 from .manifest import Manifest
@@ -323,8 +323,8 @@ class Index:
         words): after a crash, an article is either completely searchable by words or not
         there at all. An id repeated within the call: the last copy wins. Then, unless
         ``vectors`` is False, every chunk still waiting for its vector (this call's and any
-        left by an earlier one) is embedded, newest first, ``batch_size`` chunks per committed
-        batch (``embed_pending``).
+        left by an earlier one) is embedded, newest first, ``2 × batch_size`` chunks per
+        committed batch (``embed_pending``).
         """
         if total is None and isinstance(articles, Sized):
             total = len(articles)
@@ -342,7 +342,8 @@ class Index:
                 self._close_words_writer()
             if vectors:
                 report.chunks_embedded = VectorCatchUp(
-                    self, saver, progress=vector_progress, batch=size).run().chunks_embedded
+                    self, saver, progress=vector_progress,
+                    batch=size * CHUNKS_PER_ARTICLE_BATCH).run().chunks_embedded
             saver.finish()
             report.chunks_pending = self._store.pending_count()
             report.seconds = time.monotonic() - writer.started
