@@ -24,6 +24,7 @@ import random
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -72,20 +73,28 @@ def sentences() -> list[tuple[str, str]]:
     return out
 
 
-def build(path: Path, n: int, pool: list[tuple[str, str]], seed: int) -> float:
-    """A synthetic index of ``n`` chunks (4 per article) written straight into the store."""
+def build(path: Path, n: int, pool: list[tuple[str, str]], seed: int,
+          vectors_of: Callable[[np.random.Generator, int], np.ndarray] | None = None) -> float:
+    """A synthetic index of ``n`` chunks (4 per article) written straight into the store.
+
+    ``vectors_of(rng, m)``: the chunk vectors (default: random unit vectors). With it, ``path``
+    must already hold an index (e.g. made by ``Library.create``) whose manifest is kept.
+    """
     rng, prng = np.random.default_rng(seed), random.Random(seed)
-    path.mkdir(parents=True)
-    Manifest(model="synthetic-random-vectors", revision="none", dimension=DIM, query_prompt="",
-             passage_prompt="", backend="none", normalization=NORMALIZATION,
-             chunking={k: getattr(ChunkingConfig(), k) for k in ChunkingConfig.__slots__},
-             vector_index={"hnsw_threshold": 10**9}).save(path)
-    store = Store(path, create=True)
+    if vectors_of is None:
+        path.mkdir(parents=True)
+        Manifest(model="synthetic-random-vectors", revision="none", dimension=DIM,
+                 query_prompt="", passage_prompt="", backend="none",
+                 normalization=NORMALIZATION,
+                 chunking={k: getattr(ChunkingConfig(), k) for k in ChunkingConfig.__slots__},
+                 vector_index={"hnsw_threshold": 10**9}).save(path)
+    store = Store(path, create=vectors_of is None)
     started = time.perf_counter()
     per_batch = 1000
     for first in range(0, n, per_batch):
         articles, chunks = [], []
-        vectors = unit(rng, min(per_batch, n - first)).astype(np.float16)
+        m = min(per_batch, n - first)
+        vectors = (unit(rng, m) if vectors_of is None else vectors_of(rng, m)).astype(np.float16)
         for i in range(first, min(first + per_batch, n), 4):
             parts = [prng.sample(pool, prng.randint(2, 4)) for _ in range(min(4, n - i))]
             paragraphs = tuple("".join(s for s, _ in p) for p in parts)

@@ -241,9 +241,12 @@ class Library:
 
     def warm_up(self) -> None:
         """Load the models and the archive's figures now, so the first question does not wait."""
+        from .embed.tokenizer import load_all
+
         self.index.stats()
         self.index.embedder.embed_queries(["预热"])
         _ = self.reader
+        load_all()  # a cold CLI call tokenizes small; a server has time to load it whole
 
     # -- writing -----------------------------------------------------------------------------
 

@@ -15,7 +15,10 @@ import threading
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
+
+from . import wordtables
 
 if TYPE_CHECKING:
     import jieba
@@ -65,14 +68,11 @@ def _tokenizer(user_dict: str | None, digest: str | None) -> jieba.Tokenizer:
         cached = _TOKENIZERS.get(key)
         if cached is not None:
             return cached
-        import jieba
-
-        # jieba announces dictionary loading on stderr at DEBUG level; the CLI must stay quiet.
-        jieba.setLogLevel(logging.WARNING)
+        jieba = jieba_module()
         # Without a user dictionary, jieba's default tokenizer (which question analysis and
-        # the tagger use too) segments the same way; sharing it saves a second ~0.5 s load.
+        # the tagger use too) segments the same way; sharing it saves reading buckets twice.
         tokenizer = jieba.dt if user_dict is None else jieba.Tokenizer()
-        tokenizer.initialize()
+        wordtables.install(tokenizer)
         if user_dict is not None:
             tokenizer.load_userdict(user_dict)
         _TOKENIZERS[key] = tokenizer
@@ -80,6 +80,21 @@ def _tokenizer(user_dict: str | None, digest: str | None) -> jieba.Tokenizer:
 
 
 _TOKENIZERS: dict[tuple[str | None, str | None], jieba.Tokenizer] = {}
+
+
+@lru_cache(maxsize=1)
+def jieba_module() -> ModuleType:
+    """``jieba``, quiet, its default tokenizer reading its dictionary by first character.
+
+    Every use of jieba in newsqa goes through here, so none of them makes jieba load its whole
+    dictionary (~0.45 s of a cold ``newsqa ask``; see ``retrieval/wordtables.py``).
+    """
+    import jieba
+
+    # jieba announces dictionary loading on stderr at DEBUG level; the CLI must stay quiet.
+    jieba.setLogLevel(logging.WARNING)
+    wordtables.install(jieba.dt)
+    return jieba
 
 
 def _is_word(token: str) -> bool:

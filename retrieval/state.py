@@ -116,18 +116,26 @@ class BotState:
     # -- rate-limit windows ------------------------------------------------------------------
 
     def rate_windows(self, name: str, since: float) -> dict[int, list[float]]:
-        """Every user's timestamps for limiter ``name`` newer than ``since`` (Unix time)."""
+        """Every user's timestamps for limiter ``name`` newer than ``since`` (Unix time).
+
+        Rows with nothing newer are deleted: without that, every user who ever asked would
+        keep a row, and a restart would read them all.
+        """
         with self._lock:
             rows = self._db.execute("SELECT user_id, stamps FROM rate WHERE name = ?",
                                     (name,)).fetchall()
-        windows: dict[int, list[float]] = {}
-        for user_id, stamps in rows:
-            try:
-                kept = [float(s) for s in json.loads(stamps) if float(s) > since]
-            except (ValueError, TypeError):
-                continue
-            if kept:
-                windows[int(user_id)] = kept
+            windows: dict[int, list[float]] = {}
+            stale = []
+            for user_id, stamps in rows:
+                try:
+                    kept = [float(s) for s in json.loads(stamps) if float(s) > since]
+                except (ValueError, TypeError):
+                    kept = []
+                if kept:
+                    windows[int(user_id)] = kept
+                else:
+                    stale.append((name, user_id))
+            self._db.executemany("DELETE FROM rate WHERE name = ? AND user_id = ?", stale)
         return windows
 
     def set_rate_window(self, name: str, user_id: int, stamps: Sequence[float]) -> None:

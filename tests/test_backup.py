@@ -116,7 +116,7 @@ def test_quick_check_passes_a_servable_index_and_names_what_is_not(
 
     vectors = index / "vectors.faiss"
     data = bytearray(vectors.read_bytes())
-    struct.pack_into("<q", data, 8, generation(index) + 5)  # a file from the future
+    struct.pack_into("<q", data, len(data) - 28, generation(index) + 5)  # from the future
     vectors.write_bytes(bytes(data))
     ahead = newsqa("check", "--quick", "--index", str(index), ok=False)
     assert ahead.returncode == 1 and "ahead of the database" in ahead.stdout

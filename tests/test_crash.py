@@ -12,7 +12,6 @@ import json
 import os
 import random
 import signal
-import struct
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import pytest
 from retrieval.articles import Article
 from retrieval.chunks import chunk_article
 from retrieval.index import Index
+from retrieval.index.vectorfile import read_generation
 
 CORPUS = Path(__file__).parent / "data" / "cmrc2018-small-articles.jsonl"
 N_ARTICLES = 48
@@ -73,10 +73,7 @@ def ingest(index_dir: Path, source: Path, crash_at: str | None = None,
 
 def saved_generation(index_dir: Path) -> int | None:
     """Generation recorded in vectors.faiss (None when there is no such file)."""
-    path = index_dir / "vectors.faiss"
-    if not path.exists():
-        return None
-    return struct.unpack("<8sq", path.read_bytes()[:16])[1]
+    return read_generation(index_dir / "vectors.faiss")
 
 
 def database_generation(index_dir: Path) -> int:

@@ -228,6 +228,7 @@ def test_hnsw_index_never_returns_deleted_chunks(tmp_path: Path, embedder) -> No
         assert index.check() == []
     with Index.open(tmp_path / "i") as reopened:
         assert reopened.stats().vector_index == "hnsw"
+        assert len(reopened._vectors._dead) > 0  # the deleted chunks' ids, saved with the file
         hits = reopened.dense_search("聊城降雪", k=31)
         assert len(hits) == 30 and all(h.article_id != "weather-1" for h in hits)
 
@@ -239,6 +240,73 @@ def test_missing_vector_file_is_rebuilt_from_the_database(tmp_path: Path, embedd
     with Index.open(tmp_path / "i", embedder=embedder) as index:
         assert index.dense_search("聊城降雪", k=1)[0].article_id == "weather-1"
         assert index.check() == []
+
+
+def test_an_opened_index_maps_its_vectors_and_copies_them_only_to_write(
+        tmp_path: Path, embedder) -> None:
+    with Index.open(tmp_path / "i", create=True, embedder=embedder) as index:
+        index.upsert(corpus(5))
+    with Index.open(tmp_path / "i", embedder=embedder) as index:
+        assert index._vectors._mapped is not None  # read-only mapping of the file
+        before = index.dense_search("聊城降雪", k=3)
+        index.upsert([WEATHER])  # the first write copies the vectors into memory first
+        assert index._vectors._mapped is None
+        assert index.dense_search("聊城降雪", k=1)[0].article_id == "weather-1"
+        assert index.check() == []
+    with Index.open(tmp_path / "i", embedder=embedder) as index:
+        assert index.dense_search("聊城降雪", k=1)[0].article_id == "weather-1"
+        assert {h.chunk_id for h in before} <= {h.chunk_id for h in index.dense_search(
+            "聊城降雪", k=10)}
+
+
+def test_a_vectors_file_of_the_older_layout_is_read_and_saved_anew(
+        tmp_path: Path, embedder) -> None:
+    import struct
+    import zlib
+
+    import faiss
+
+    from retrieval.index.vectorfile import read_generation
+
+    with Index.open(tmp_path / "i", create=True, embedder=embedder) as index:
+        index.upsert([*corpus(5), WEATHER])
+        generation = index._store.generation()
+    path = tmp_path / "i" / "vectors.faiss"
+    payload = bytes(faiss.serialize_index(faiss.read_index(str(path))))
+    # the layout written before NQVEC002: magic, generation, length, crc32 in front
+    path.write_bytes(struct.pack("<8sqQI", b"NQVEC001", generation, len(payload),
+                                 zlib.crc32(payload)) + payload)
+    assert read_generation(path) == generation
+    with Index.open(tmp_path / "i", embedder=embedder) as index:
+        assert index._vectors._mapped is None  # read whole: FAISS cannot map it
+        assert index.dense_search("聊城降雪", k=1)[0].article_id == "weather-1"
+        index.delete(["weather-1"])
+    assert path.read_bytes()[-36:-28] == b"NQVEC002"
+
+
+def test_a_corrupt_vectors_file_is_reported_and_rebuilt_not_trusted(
+        tmp_path: Path, embedder) -> None:
+    with Index.open(tmp_path / "i", create=True, embedder=embedder) as index:
+        index.upsert([*corpus(5), WEATHER])
+    path = tmp_path / "i" / "vectors.faiss"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte among the vectors: length still right
+    path.write_bytes(bytes(data))
+    with Index.open(tmp_path / "i", embedder=embedder) as index:
+        assert any("vectors.faiss is missing or unreadable" in p for p in index.check())
+        # the first write finds the damage before writing anything, and rebuilds the vectors
+        index.upsert([Article(id="new-1", title="新闻", paragraphs=("聊城新的一条新闻。",))])
+        assert index.check() == []
+        assert index.dense_search("聊城降雪", k=1)[0].article_id == "weather-1"
+    # damaged AND behind the database: caught up from the database on open
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    with Index.open(tmp_path / "i", embedder=embedder) as index:
+        index.upsert([Article(id="new-2", title="新闻", paragraphs=("聊城又一条新闻。",))])
+    path.write_bytes(bytes(data))
+    with Index.open(tmp_path / "i", embedder=embedder) as index:
+        assert index.check() == []
+        assert index.dense_search("聊城又一条新闻", k=1)[0].article_id == "new-2"
 
 
 def test_opening_with_another_model_revision_is_refused(tmp_path: Path, embedder) -> None:

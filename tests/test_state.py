@@ -52,6 +52,23 @@ def test_a_rate_window_outlives_the_limiter(tmp_path: Path) -> None:
         assert later.retry_after(7) == 0
 
 
+def test_windows_that_have_run_out_are_dropped_on_restart(tmp_path: Path) -> None:
+    import sqlite3
+
+    now = [1_000_000.0]
+    with BotState.open(tmp_path / "state.sqlite") as state:
+        limiter = RateLimiter(3, 60, clock=lambda: now[0], state=state)
+        for user_id in range(50):  # fifty users asked once, long ago
+            limiter.retry_after(user_id)
+        now[0] += 3600
+        limiter.retry_after(7)
+        restarted = RateLimiter(3, 60, clock=lambda: now[0] + 1, state=state)
+        assert restarted.retry_after(7) == 0 and restarted.retry_after(7) == 0
+        assert restarted.retry_after(7) == pytest.approx(59)  # user 7's window survived
+    with sqlite3.connect(tmp_path / "state.sqlite") as db:
+        assert db.execute("SELECT user_id FROM rate").fetchall() == [(7,)]
+
+
 def test_a_file_that_is_not_a_state_database_is_refused_by_name(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite"
     path.write_bytes(b"not a database at all, just some bytes" * 100)

@@ -6,12 +6,11 @@ resolution) reads a :class:`Question`, so the rules for reading a question live 
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..normalize import normalize_for_search
+from ..normalize import jieba_module, normalize_for_search
 
 
 class AnswerKind(StrEnum):
@@ -155,14 +154,6 @@ def answer_kind(text: str) -> AnswerKind:
     return AnswerKind.OTHER
 
 
-@functools.cache
-def _jieba():  # imported lazily: jieba loads its dictionary (~1 s) on first use
-    import jieba
-
-    jieba.setLogLevel(60)
-    return jieba
-
-
 def topic_terms(
     normalized: str, *, unit: str | None = None, dates: tuple[DateHint, ...] = ()
 ) -> tuple[str, ...]:
@@ -177,7 +168,7 @@ def topic_terms(
         normalized = normalized.replace(date, " ")
     # "哪一年", "哪两个": jieba would keep 一年 / 两个 as topic words.
     normalized = _WHICH_RE.sub(" ", normalized)
-    jieba = _jieba()
+    jieba = jieba_module()
     for token in jieba.cut_for_search(normalized):
         token = _unglue(token.strip(), jieba)
         if (

@@ -43,7 +43,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..chunks import split_sentences
-from ..normalize import normalize_for_search
+from ..normalize import jieba_module, normalize_for_search
+from ..wordtables import WordTable, open_table
 from .question import UNITS, AnswerKind, Question
 from .types import Span
 
@@ -125,20 +126,26 @@ class Extraction:
 
 
 @functools.cache
-def _idf() -> tuple[dict[str, float], float]:
+def _idf() -> tuple[WordTable, float]:
     """jieba's IDF table (``jieba/analyse/idf.txt``) and its median, read as jieba reads it.
 
     Read here instead of through ``jieba.analyse``, whose import also loads the POS tagger's
-    word tags (~0.5-1 s): most questions never tag, and a cold ``newsqa ask`` pays for it.
+    word tags (~0.5-1 s), and read by first character (``retrieval/wordtables.py``): parsing
+    the whole table took ~0.2 s of every cold ``newsqa ask``.
     """
     import jieba
 
     path = Path(jieba.__file__).parent / "analyse" / "idf.txt"
-    table = {}
-    for line in path.read_bytes().decode("utf-8").splitlines():
-        word, weight = line.strip().split(" ")
-        table[word] = float(weight)
-    return table, sorted(table.values())[len(table) // 2]
+
+    def parse() -> tuple[dict[str, float], float]:
+        table = {}
+        for line in path.read_bytes().decode("utf-8").splitlines():
+            word, weight = line.strip().split(" ")
+            table[word] = float(weight)
+        return table, sorted(table.values())[len(table) // 2]
+
+    table = open_table("jieba-idf", path, parse)
+    return table, float(table.extra)
 
 
 def term_weight(term: str) -> float:
@@ -202,6 +209,7 @@ def _candidates(
 @functools.lru_cache(maxsize=16)
 def _pos_spans(sentence: str, prefixes: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
     """Runs of consecutive jieba tokens whose POS tag starts with one of ``prefixes``."""
+    jieba_module()  # before the tagger: its tokenizer is jieba's default one
     from jieba import posseg
 
     spans: list[tuple[int, int]] = []

@@ -199,9 +199,10 @@ class Index:
         generation = self._store.generation()
         words_generation = self._store.words_generation()
         vectors_current = self._vectors.generation == generation
-        if vectors_current and self._vectors.kind == "hnsw":
-            # The file keeps vectors of deleted chunks (HNSW cannot remove them); which ids
-            # are dead is not saved but recomputed from the database here.
+        if vectors_current and self._vectors.kind == "hnsw" and not self._vectors.dead_known:
+            # The file keeps vectors of deleted chunks (HNSW cannot remove them); a file of
+            # the old layout does not say which, so they are recomputed from the database
+            # (~0.5 s at a million chunks, which the saved list spares every later open).
             self._sync_vectors(generation)
         vectors_current = vectors_current and self._vectors.needs_rebuild() is None
         if vectors_current and self._words_generation == words_generation:
@@ -273,10 +274,25 @@ class Index:
             # The file claims a future the database does not have (e.g. the database was
             # restored from a backup): its ids may be stale, so rebuild from scratch.
             self._vectors = VectorIndex(self.manifest.dimension, self._vectors.config)
-        self._vectors.sync(db_ids, fetch, generation)
+        try:
+            self._vectors.sync(db_ids, fetch, generation)
+        except IndexError_:  # a mapped file that fails its checksum when first written to
+            self._vectors = VectorIndex(self.manifest.dimension, self._vectors.config)
+            self._vectors.sync(db_ids, fetch, generation)
         kind = self._vectors.needs_rebuild()
         if kind is not None:
             self._vectors.rebuild(kind, db_ids, fetch)
+
+    def _own_vectors(self) -> None:
+        """Before writing: the vectors in memory this process owns (an open index maps its
+        file read-only). A file that fails its checksum is rebuilt from the database, as a
+        missing one is, before anything is written."""
+        try:
+            self._vectors.own()
+        except IndexError_:
+            self._vectors = VectorIndex(self.manifest.dimension, self._vectors.config)
+            self._sync_vectors(self._store.generation())
+            self._vectors.save(self.path)
 
     def _fetch_vectors(self, rowids: np.ndarray) -> np.ndarray:
         return self._store.vectors(rowids, self.manifest.dimension)
@@ -370,11 +386,13 @@ class Index:
 
     def _prepare_write(self) -> None:
         """Under the writer lock: clear a crashed writer's leftovers, bring an older database
-        up to this schema, and bring the FAISS copy and the word index level with it."""
+        up to this schema, and bring the FAISS copy (owned in memory, no longer the mapped
+        file) and the word index level with it."""
         with self._lock:
             remove_stale_temp_files(self.path)
             self._store.upgrade()
             self._refresh()
+            self._own_vectors()
             self._sync_words(self._store.words_generation())
 
     def _embed(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
@@ -403,6 +421,7 @@ class Index:
         ids = list(dict.fromkeys(article_ids))
         with self._lock, writer_lock(self.path):
             self._refresh()
+            self._own_vectors()
             try:
                 before = self._store.words_generation()
                 self._sync_words(before)
@@ -566,7 +585,7 @@ class Index:
             # not a problem, and not expected in vectors.faiss.
             db_ids = self._store.embedded_rowids()
             on_disk = VectorIndex.load(
-                self.path, self.manifest.dimension, self._vectors.config
+                self.path, self.manifest.dimension, self._vectors.config, mapped=False
             )
             problems += self._word_problems(self._store.words_generation(),
                                             self._store.rowids())

@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import sqlite3
-import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,11 +25,9 @@ from ..normalize import NORMALIZATION
 from .files import LOCK_NAME
 from .manifest import MANIFEST_NAME, Manifest
 from .store import DB_NAME
+from .vectorfile import VECTORS_NAME, read_generation
 
-VECTORS_NAME = "vectors.faiss"
 BACKUP_RECORD = "backup.json"
-_VECTOR_HEADER = struct.Struct("<8sq")  # magic, generation: the start of vectors.py's header
-_VECTOR_MAGIC = b"NQVEC001"
 
 
 # -- quick check -----------------------------------------------------------------------------
@@ -55,7 +52,7 @@ def quick_problems(directory: Path) -> list[str]:
     generation, problem = _database_generation(directory / DB_NAME)
     if problem:
         return [*problems, problem]
-    vectors = _vector_generation(directory / VECTORS_NAME)
+    vectors = read_generation(directory / VECTORS_NAME)
     if vectors is not None and vectors > generation:
         problems.append(f"{directory / VECTORS_NAME} is at generation {vectors}, ahead of the "
                         f"database ({generation}); run `newsqa check` to rebuild it")
@@ -113,18 +110,6 @@ def _database_generation(path: Path) -> tuple[int, str | None]:
     if row is None:
         return 0, f"{path} has no generation record; it is not a newsqa index database"
     return int(row[0]), None
-
-
-def _vector_generation(path: Path) -> int | None:
-    try:
-        with path.open("rb") as f:
-            head = f.read(_VECTOR_HEADER.size)
-    except OSError:
-        return None
-    if len(head) != _VECTOR_HEADER.size:
-        return None
-    magic, generation = _VECTOR_HEADER.unpack(head)
-    return int(generation) if magic == _VECTOR_MAGIC else None
 
 
 # -- backup and restore ----------------------------------------------------------------------

@@ -8,13 +8,19 @@ is how a file left behind by a crash, or a reader's copy after someone else's in
 HNSW cannot remove vectors; ids that are in the graph but no longer in the database are
 excluded at search time with an ``IDSelector`` and the graph is rebuilt once they exceed
 ``REBUILD_DEAD_FRACTION``. Deleted chunks are therefore never returned by either kind.
+
+The file is FAISS's own format followed by a trailer (magic, generation, payload length,
+crc32), so FAISS can memory-map it: opening an index maps the vectors instead of reading them
+(1.5 GB at a million chunks took seconds to read and checksum on every cold ``newsqa ask``).
+A mapped index is read-only; the first write in a process reads the file whole, crc checked,
+into memory it owns (``own``). ``newsqa check`` reads it whole too. Files written before the
+trailer (a header in front, "NQVEC001") are read whole, and the next save writes the new form.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import struct
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,10 +31,9 @@ import faiss
 import numpy as np
 
 from .files import atomic_write, crash_here, write_all
+from .vectorfile import VECTORS_NAME, VectorFile, trailer
 
-VECTORS_NAME = "vectors.faiss"
-_MAGIC = b"NQVEC001"
-_HEADER = struct.Struct("<8sqQI")  # magic, generation, payload length, crc32(payload)
+_READ_BLOCK = 1 << 24
 REBUILD_DEAD_FRACTION = 0.1
 
 # Bulk work (adding, batch search) uses up to 4 cores. A handful of queries runs on ONE thread:
@@ -63,6 +68,9 @@ class VectorIndex:
         self.index = self._empty(kind)
         self._dead = np.empty(0, dtype=np.int64)  # HNSW only: ids gone from the database
         self._dead_selector: Any = None
+        self._mapped: VectorFile | None = None  # set while ``index`` is a read-only file mapping
+        # The dead ids came with the file at ``generation`` (else the database must say them).
+        self.dead_known = False
 
     def _empty(self, kind: str) -> faiss.IndexIDMap2:
         inner: Any
@@ -89,6 +97,7 @@ class VectorIndex:
     def add(self, ids: np.ndarray | list[int], vectors: np.ndarray) -> None:
         if len(ids) == 0:
             return
+        self.own()
         self.index.add_with_ids(
             np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64)
         )
@@ -98,6 +107,7 @@ class VectorIndex:
             return
         ids = np.asarray(ids, dtype=np.int64)
         if self.kind == "flat":
+            self.own()
             self.index.remove_ids(faiss.IDSelectorBatch(ids))
         else:
             self._set_dead(np.union1d(self._dead, ids))
@@ -128,6 +138,7 @@ class VectorIndex:
         else:
             self._set_dead(extra)
         self.generation = generation
+        self.dead_known = True
         return changed
 
     def needs_rebuild(self) -> str | None:
@@ -143,6 +154,7 @@ class VectorIndex:
     ) -> None:
         self.kind = kind
         self.index = self._empty(kind)
+        self._mapped = None
         self._set_dead(np.empty(0, dtype=np.int64))
         self.sync(db_ids, fetch, self.generation)
 
@@ -186,43 +198,106 @@ class VectorIndex:
     # -- persistence -------------------------------------------------------------------------
 
     def save(self, directory: Path) -> None:
-        # A uint8 numpy array: a buffer, though numpy's hints say so only from Python 3.12.
-        payload: Any = faiss.serialize_index(self.index)
-        header = _HEADER.pack(_MAGIC, self.generation, payload.nbytes, zlib.crc32(payload))
+        crc, length, torn = 0, 0, False
 
         def write(fd: int) -> None:
-            write_all(fd, header)
-            half = payload.nbytes // 2
-            write_all(fd, memoryview(payload)[:half])
-            crash_here("mid-faiss-save")  # test hook: a torn temp file must not matter
-            write_all(fd, memoryview(payload)[half:])
+            def chunk(data: bytes) -> None:
+                nonlocal crc, length, torn
+                write_all(fd, data)
+                crc, length = zlib.crc32(data, crc), length + len(data)
+                if not torn:
+                    torn = True
+                    crash_here("mid-faiss-save")  # test hook: a torn temp file must not matter
+
+            # Streamed in blocks: no second copy of the vectors in memory while saving.
+            faiss.write_index(self.index,
+                              faiss.PyCallbackIOWriter(chunk, _READ_BLOCK))  # type: ignore[attr-defined]
+            payload = length
+            dead = self._dead.astype("<i8").tobytes()
+            chunk(dead)
+            write_all(fd, trailer(self.generation, payload, crc, len(self._dead)))
 
         atomic_write(directory / VECTORS_NAME, write)
 
     @classmethod
-    def load(cls, directory: Path, dimension: int, config: VectorConfig) -> VectorIndex | None:
+    def load(
+        cls, directory: Path, dimension: int, config: VectorConfig, *, mapped: bool = True
+    ) -> VectorIndex | None:
         """The saved index, or None when it is missing, torn, corrupt or of another dimension
-        (the caller then rebuilds it from the database)."""
-        path = directory / VECTORS_NAME
+        (the caller then rebuilds it from the database).
+
+        ``mapped``: map the file instead of reading it (see the module doc); the crc is then
+        checked when the index is first written to, not now. ``mapped=False`` reads and
+        checks all of it.
+        """
         try:
-            with open(path, "rb") as f:
-                head = f.read(_HEADER.size)
-                if len(head) != _HEADER.size:
-                    return None
-                magic, generation, length, crc = _HEADER.unpack(head)
-                payload: Any = np.fromfile(f, dtype=np.uint8)  # a buffer (see save)
+            payload = VectorFile.open(directory / VECTORS_NAME)
         except OSError:
             return None
-        if magic != _MAGIC or payload.nbytes != length or zlib.crc32(payload) != crc:
+        if payload is None:
             return None
         index: Any = None
         with contextlib.suppress(RuntimeError):
-            index = faiss.deserialize_index(payload)
+            index = _map(payload) if mapped and payload.mappable else _read(payload)
         if index is None or index.d != dimension or not isinstance(index, faiss.IndexIDMap2):
+            payload.close()
             return None
         inner: Any = faiss.downcast_index(index.index)
         kind = "hnsw" if isinstance(inner, faiss.IndexHNSW) else "flat"
         loaded = cls(dimension, config, kind=kind)
         loaded.index, loaded._inner = index, inner
-        loaded.generation = generation
+        loaded.generation = payload.generation
+        if payload.dead is not None:
+            loaded._set_dead(np.frombuffer(payload.dead_ids(), dtype="<i8").astype(np.int64))
+            loaded.dead_known = True
+        if mapped and payload.mappable:
+            loaded._mapped = payload
+        else:
+            payload.close()
         return loaded
+
+    def own(self) -> None:
+        """Replace a mapped index by a copy in memory (FAISS aborts on writes to a mapping)."""
+        if self._mapped is None:
+            return
+        payload, self._mapped = self._mapped, None
+        index: Any = None
+        try:
+            with contextlib.suppress(RuntimeError):
+                index = _read(payload)
+        finally:
+            payload.close()
+        if index is None:
+            from ..errors import IndexError_
+
+            raise IndexError_(
+                f"{payload.path} changed on disk or fails its checksum; delete it and open the "
+                "index again to have it rebuilt from the database"
+            )
+        self.index, self._inner = index, faiss.downcast_index(index.index)
+
+
+def _map(file: VectorFile) -> Any:
+    # Through /proc/self/fd: the file whose trailer was checked, even if a save has just
+    # renamed a newer one over it.
+    name = f"/proc/self/fd/{file.fd}"
+    return faiss.read_index(name if os.path.exists(name) else str(file.path),
+                            faiss.IO_FLAG_MMAP_IFC)
+
+
+def _read(file: VectorFile) -> Any:
+    """The whole index in memory, or None when the bytes fail their crc (checked first:
+    FAISS is never handed bytes that may be garbage)."""
+    if not file.intact():
+        return None
+    done = 0
+
+    def block(n: int) -> bytes:
+        nonlocal done
+        data = file.pread(done, n)
+        done += len(data)
+        return data
+
+    # Streamed: no second copy of the vectors in memory while reading.
+    return faiss.read_index(
+        faiss.PyCallbackIOReader(block, _READ_BLOCK))  # type: ignore[attr-defined]

@@ -525,9 +525,9 @@ def _word_across(left: str, right: str) -> bool:
     tail, head = left.strip(SPACES)[-4:], right.strip(SPACES)[:4]
     if not (tail and head and is_ideograph(tail[-1]) and is_ideograph(head[0])):
         return False
-    import jieba  # a 1 s dictionary load, so only when needed
+    from ..normalize import jieba_module
 
-    jieba.setLogLevel(60)
+    jieba = jieba_module()
     offset = 0
     for word in jieba.cut(tail + head, HMM=False):
         if offset < len(tail) < offset + len(word):
