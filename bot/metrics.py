@@ -81,6 +81,10 @@ class _IndexCollector(Collector):
                                 value=stats.chunks)
         yield GaugeMetricFamily("newsqa_index_bytes", "Index size on disk",
                                 value=stats.bytes_on_disk)
+        yield GaugeMetricFamily(
+            "newsqa_index_chunks_pending_vectors",
+            "Passages found by word search that still wait for their vectors",
+            value=stats.pending_vectors)
         if stats.updated:
             yield GaugeMetricFamily(
                 "newsqa_index_last_ingest_timestamp_seconds",

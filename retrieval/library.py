@@ -29,7 +29,16 @@ from .answer.sentences import Extraction, extract
 from .answer.types import Answer, Citation, Headline, SearchResult, Span
 from .articles import Article
 from .chunks import split_sentences
-from .index import Hit, Index, IndexStats, IngestProgress, IngestReport, upkeep
+from .index import (
+    Hit,
+    Index,
+    IndexStats,
+    IngestProgress,
+    IngestReport,
+    VectorProgress,
+    VectorReport,
+    upkeep,
+)
 from .index.identity import directory_of
 from .limits import check_question, check_search
 from .reader import Reader, Reading
@@ -248,14 +257,31 @@ class Library:
         batch_size: int = 64,
         progress: Callable[[IngestProgress], None] | None = None,
         total: int | None = None,
+        vectors: bool = True,
+        vector_progress: Callable[[VectorProgress], None] | None = None,
     ) -> IngestReport:
         """Add or replace articles; readers of this library see them on their next question.
 
-        Unchanged articles (same content hash) are skipped; each batch of ``batch_size``
-        articles is committed atomically. ``articles`` may be a generator: it is read one
-        batch at a time (``total``, if known, is what progress counts towards).
+        Words first: each batch of ``batch_size`` articles is committed atomically and found by
+        word search at once; unchanged articles (same content hash) are skipped. Then the
+        vectors of every chunk still waiting for one are filled in, ``2 × batch_size`` chunks
+        per commit (``vectors=False`` leaves them pending for ``embed_pending``); dense search
+        finds an article once they are.
+        ``articles`` may be a generator: it is read one batch at a time (``total``, if known,
+        is what progress counts towards).
         """
-        return self.index.upsert(articles, batch_size=batch_size, progress=progress, total=total)
+        return self.index.upsert(articles, batch_size=batch_size, progress=progress, total=total,
+                                 vectors=vectors, vector_progress=vector_progress)
+
+    def embed_pending(
+        self, *, limit: int | None = None, seconds: float | None = None,
+        progress: Callable[[VectorProgress], None] | None = None, batch_size: int = 128,
+    ) -> VectorReport:
+        """Fill in the vectors of chunks that wait for them, newest first, until none is left,
+        ``limit`` were done or ``seconds`` have passed; each batch of ``batch_size`` chunks is
+        committed atomically."""
+        return self.index.embed_pending(limit=limit, seconds=seconds, progress=progress,
+                                        batch_size=batch_size)
 
     def delete(self, article_ids: Iterable[str]) -> int:
         """Delete articles with all their chunks; returns how many existed."""

@@ -73,6 +73,7 @@ def test_metrics_count_questions_outcomes_votes_and_the_index(
         assert before["newsqa_questions_total{outcome=answered}"] == 0
         assert before["newsqa_index_articles"] == 8
         assert before["newsqa_index_chunks"] > 8 and before["newsqa_index_bytes"] > 0
+        assert before["newsqa_index_chunks_pending_vectors"] == 0
         assert before["newsqa_index_last_ingest_timestamp_seconds"] > 1.7e9
 
         user.send_message(QUESTION)

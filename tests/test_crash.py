@@ -1,6 +1,7 @@
 """Crash safety: real `newsqa ingest` processes are SIGKILLed at named points and at random
 times; afterwards the index opens, `check` passes, every article present is complete in every
-store, nothing of the others exists, and a rerun completes without duplicates.
+store (its vectors may still be pending: words come first), nothing of the others exists, and
+a rerun (or `newsqa embed`) completes without duplicates, every chunk embedded.
 
 Named points come from the test-only hook NEWSQA_CRASH_AT=<point>:<n> (retrieval/index/files.py).
 """
@@ -28,6 +29,7 @@ CORPUS = Path(__file__).parent / "data" / "cmrc2018-small-articles.jsonl"
 N_ARTICLES = 48
 BATCH = 6
 PRELOADED = 18  # three batches ingested cleanly first, so a vectors file exists to fall behind
+VECTORS = 2 * BATCH  # chunks per committed batch of vectors (twice --batch-size)
 
 
 def load_corpus() -> tuple[list[dict], list[Article]]:
@@ -54,13 +56,16 @@ def setup(tmp_path: Path, embedder) -> tuple[Path, Path, list[Article]]:
     return index_dir, source, articles
 
 
-def ingest(index_dir: Path, source: Path, crash_at: str | None = None) -> subprocess.Popen:
+def ingest(index_dir: Path, source: Path, crash_at: str | None = None,
+           command: tuple[str, ...] = ()) -> subprocess.Popen:
+    """`newsqa ingest SOURCE` (or ``command`` instead, e.g. ``("embed",)``) into ``index_dir``."""
     env = dict(os.environ)
     env.pop("NEWSQA_CRASH_AT", None)
     if crash_at:
         env["NEWSQA_CRASH_AT"] = crash_at
+    args = list(command) if command else ["ingest", str(source)]
     return subprocess.Popen(
-        [sys.executable, "-m", "retrieval", "ingest", str(source), "--index", str(index_dir),
+        [sys.executable, "-m", "retrieval", *args, "--index", str(index_dir),
          "--batch-size", str(BATCH)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
@@ -78,8 +83,9 @@ def database_generation(index_dir: Path) -> int:
         return int(conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
 
 
-def assert_consistent(index_dir: Path, articles: list[Article]) -> int:
-    """Whole batches only, each article complete everywhere; returns how many are present."""
+def assert_consistent(index_dir: Path, articles: list[Article]) -> tuple[int, int]:
+    """Whole batches only, each article complete everywhere (its chunks' vectors filled in
+    or still pending); returns how many articles are present and how many chunks wait."""
     with Index.open(index_dir) as index:
         assert index.check() == []
         conn = index._store.conn
@@ -93,36 +99,54 @@ def assert_consistent(index_dir: Path, articles: list[Article]) -> int:
         assert set(rows) == expected
         fts = {r[0] for r in conn.execute("SELECT rowid FROM chunks_fts")}
         assert fts == set(rows.values())
+        pending = {r[0] for r in conn.execute("SELECT id FROM chunks WHERE vector IS NULL")}
+        assert index.stats().pending_vectors == len(pending)
+        # the catch-up goes newest first: what still waits is older than what it embedded
+        if pending:
+            embedded_since = [r for r in rows.values() if r not in pending and r > min(pending)]
+            assert not embedded_since or max(pending) < min(embedded_since)
         vector_ids = index._vectors.ids()
         assert len(vector_ids) == len(np.unique(vector_ids))
-        assert set(vector_ids.tolist()) == set(rows.values())
+        assert set(vector_ids.tolist()) == set(rows.values()) - pending
         assert index._word_index is not None  # the word index too, caught up on open
         word_ids = index._word_index.rowids()
-        assert word_ids.tolist() == sorted(rows.values())
+        assert word_ids.tolist() == sorted(rows.values())  # pending chunks are found by words
         assert index.stats().word_index == "tantivy"
     assert saved_generation(index_dir) == database_generation(index_dir)  # repaired on open
-    return n
+    return n, len(pending)
 
 
-def finish_and_verify(index_dir: Path, source: Path, articles: list[Article], present: int):
-    rerun = ingest(index_dir, source)
+def finish_and_verify(index_dir: Path, source: Path, articles: list[Article], present: int,
+                      command: tuple[str, ...] = ()) -> None:
+    rerun = ingest(index_dir, source, command=command)
     out, err = rerun.communicate(timeout=600)
     assert rerun.returncode == 0, err
-    assert f"{N_ARTICLES - present} added, 0 replaced, {present} unchanged" in out
-    assert assert_consistent(index_dir, articles) == N_ARTICLES
+    if command:
+        assert "none waiting for vectors" in out, out
+    else:
+        assert f"{N_ARTICLES - present} added, 0 replaced, {present} unchanged" in out
+        assert "wait for vectors" not in out, out
+    assert assert_consistent(index_dir, articles) == (N_ARTICLES, 0)
+
+
+def chunks_of(articles: list[Article], start: int = PRELOADED, stop: int = N_ARTICLES) -> int:
+    return sum(len(chunk_article(a)) for a in articles[start:stop])
 
 
 @pytest.mark.parametrize(
-    ("crash_at", "present"),
+    ("crash_at", "present", "embedded"),
     [
-        ("mid-embedding:2", 24),  # 4th batch committed, 5th killed while embedding
-        ("after-commit:2", 30),  # killed right after a commit, before the vectors save
-        ("mid-words:2", 30),  # killed after a commit, while the word index takes it in
-        ("mid-faiss-save:1", 48),  # everything committed, the final vectors save torn
+        # words phase: whole batches of articles, none of the new chunks embedded yet
+        ("after-commit:2", 30, 0),  # killed right after a commit, before the vectors save
+        ("mid-words:2", 30, 0),  # killed after a commit, while the word index takes it in
+        # vectors catching up: every article found by words, vectors in whole batches
+        ("mid-embedding:3", 48, 2 * VECTORS),  # killed while embedding the 3rd batch of vectors
+        ("after-vectors-commit:2", 48, 2 * VECTORS),  # right after a commit of vectors
+        ("mid-faiss-save:1", 48, None),  # everything committed, the final vectors save torn
     ],
 )
 def test_kill_at_a_named_point_leaves_whole_batches_and_recovers(
-    setup, crash_at: str, present: int
+    setup, crash_at: str, present: int, embedded: int | None
 ) -> None:
     index_dir, source, articles = setup
     process = ingest(index_dir, source, crash_at)
@@ -132,30 +156,47 @@ def test_kill_at_a_named_point_leaves_whole_batches_and_recovers(
     assert saved_generation(index_dir) < database_generation(index_dir)
     if crash_at.startswith("mid-faiss-save"):
         assert list(index_dir.glob("vectors.faiss.tmp-*"))  # the torn temp file
-    assert assert_consistent(index_dir, articles) == present
+    waiting = 0 if embedded is None else chunks_of(articles, stop=present) - embedded
+    assert assert_consistent(index_dir, articles) == (present, waiting)
     assert not list(index_dir.glob("*.tmp-*"))
     finish_and_verify(index_dir, source, articles, present)
+
+
+def test_a_catch_up_killed_midway_is_finished_by_newsqa_embed(setup) -> None:
+    """Words for everything, then vectors: a kill during the catch-up leaves the rest
+    pending, and `newsqa embed` (no input needed) fills them in."""
+    index_dir, source, articles = setup
+    process = ingest(index_dir, source, "after-vectors-commit:1")
+    process.communicate(timeout=600)
+    assert process.returncode == -signal.SIGKILL
+    assert assert_consistent(index_dir, articles) == (N_ARTICLES, chunks_of(articles) - VECTORS)
+    finish_and_verify(index_dir, source, articles, N_ARTICLES, command=("embed",))
 
 
 def test_kill_at_random_times_then_rerun_completes(setup) -> None:
     index_dir, source, articles = setup
     seed = int(time.time())
     rng = random.Random(seed)
-    present = PRELOADED
+    present, waiting = PRELOADED, 0
     for _ in range(2):
         process = ingest(index_dir, source)
         assert process.stderr is not None
-        # wait until it is really ingesting (a batch with new chunks committed; progress
-        # lines of skipped, unchanged batches say "0 chunks"), then kill it at a random moment
+        # wait until it is really ingesting (a batch with new chunks committed, or vectors
+        # filled in; progress lines of skipped, unchanged batches say "0 chunks"), then kill
+        # it at a random moment
         while True:
             line = process.stderr.readline()
-            if not line or (line.startswith("ingest:") and ", 0 chunks," not in line):
+            if not line or line.startswith("vectors:") or (
+                    line.startswith("ingest:") and ", 0 chunks," not in line):
                 break
         time.sleep(rng.uniform(0.0, 1.5))
         process.kill()
         process.communicate(timeout=60)
-        before, present = present, assert_consistent(index_dir, articles)
-        assert present > before or present == N_ARTICLES, f"seed {seed}"
+        before = present, waiting
+        present, waiting = assert_consistent(index_dir, articles)
+        # each run gets further: more articles, or as many with fewer chunks waiting
+        assert (present, -waiting) > (before[0], -before[1]) or (present, waiting) == (
+            N_ARTICLES, 0), f"seed {seed}"
     finish_and_verify(index_dir, source, articles, present)
 
 
@@ -172,5 +213,6 @@ def test_kill_while_streaming_a_folder_keeps_every_committed_batch(setup, tmp_pa
     process = ingest(index_dir, folder, "after-commit:3")
     _out, err = process.communicate(timeout=600)
     assert process.returncode == -signal.SIGKILL, err
-    assert assert_consistent(index_dir, articles) == PRELOADED + 3 * BATCH
+    assert assert_consistent(index_dir, articles) == (
+        PRELOADED + 3 * BATCH, chunks_of(articles, stop=PRELOADED + 3 * BATCH))
     finish_and_verify(index_dir, folder, articles, PRELOADED + 3 * BATCH)

@@ -32,7 +32,7 @@ EXPORTED = {
     "retrieval.answer": ["Answer", "Citation", "Headline", "SearchResult", "Span"],
     "retrieval.index": [
         "Hit", "HitKind", "Index", "IndexStats", "IngestProgress", "IngestReport",
-        "VectorConfig", "default_index_path", "passage_text",
+        "VectorConfig", "VectorProgress", "VectorReport", "default_index_path", "passage_text",
     ],
 }
 

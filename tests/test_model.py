@@ -248,7 +248,9 @@ def test_model_info_json_describes_the_built_default(embedder):
         "path": str(embedder.path),
         "size_bytes": facts["size_bytes"],
         "built": True,
+        "device": embedder.device,  # this machine has no GPU: the CPU
     }
+    assert embedder.device == "CPUExecutionProvider"
     on_disk = sum(p.stat().st_size for p in Path(embedder.path).rglob("*") if p.is_file())
     assert facts["size_bytes"] == on_disk > 400_000_000
 
@@ -297,3 +299,47 @@ def test_a_questions_vector_does_not_depend_on_its_batch(embedder) -> None:
     together = embedder.embed_queries(questions)
     alone = np.vstack([embedder.embed_queries([q]) for q in questions])
     np.testing.assert_array_equal(together, alone)
+
+
+# -- the device that embeds: an accelerator when onnxruntime offers one ----------------------
+
+CPU_ONLY = ["AzureExecutionProvider", "CPUExecutionProvider"]
+WITH_CUDA = ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]
+
+
+@pytest.mark.parametrize(("available", "wanted", "chosen"), [
+    (CPU_ONLY, None, ["CPUExecutionProvider"]),
+    (CPU_ONLY, "auto", ["CPUExecutionProvider"]),
+    (WITH_CUDA, None, ["CUDAExecutionProvider", "CPUExecutionProvider"]),  # not TensorRT
+    (WITH_CUDA, " CUDA ", ["CUDAExecutionProvider", "CPUExecutionProvider"]),
+    (WITH_CUDA, "cpu", ["CPUExecutionProvider"]),  # a busy GPU can be left alone
+    (["ROCMExecutionProvider", "CPUExecutionProvider"], None,
+     ["ROCMExecutionProvider", "CPUExecutionProvider"]),
+    (["DmlExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"], "auto",
+     ["CUDAExecutionProvider", "CPUExecutionProvider"]),  # CUDA is preferred
+])
+def test_embedding_runs_on_an_accelerator_when_one_is_offered(available, wanted, chosen):
+    from retrieval.embed.onnx_backend import choose_providers
+
+    assert choose_providers(available, wanted) == chosen
+
+
+def test_asking_for_a_device_that_is_not_there_says_what_to_install():
+    from retrieval.embed.onnx_backend import choose_providers
+
+    with pytest.raises(ModelError) as missing:
+        choose_providers(CPU_ONLY, "cuda")
+    assert str(missing.value) == (
+        "NEWSQA_EMBED_DEVICE='cuda' asks for CUDAExecutionProvider, but this onnxruntime "
+        "offers only AzureExecutionProvider, CPUExecutionProvider; install the onnxruntime "
+        "build for that device (e.g. `pip install onnxruntime-gpu` for CUDA) or set "
+        "NEWSQA_EMBED_DEVICE=auto")
+    with pytest.raises(ModelError, match="'gpu0' is not a device newsqa knows; use auto, cpu"):
+        choose_providers(WITH_CUDA, "gpu0")
+
+
+def test_an_unavailable_device_is_refused_by_the_cli_with_exit_code_3(monkeypatch):
+    monkeypatch.setenv("NEWSQA_EMBED_DEVICE", "cuda")
+    result = CliRunner().invoke(main, ["model", "info"])
+    assert result.exit_code == 3
+    assert "NEWSQA_EMBED_DEVICE='cuda' asks for CUDAExecutionProvider" in result.output

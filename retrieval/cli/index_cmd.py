@@ -1,4 +1,4 @@
-"""``newsqa ingest | delete | list | stats | check``: build and look after an index."""
+"""``newsqa ingest | embed | delete | list | stats | check``: build and look after an index."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from . import main, page_progress
 
 if TYPE_CHECKING:
     from ..articles import Article
-    from ..index import IngestProgress
+    from ..index import IngestProgress, VectorProgress
     from ..library import Library
     from ..sources.jumps import Part
     from ..sources.loading import SourceFile
@@ -150,6 +150,42 @@ class _Progress:
             self.bar.close()
 
 
+class _VectorProgress:
+    """The vectors' catch-up, on its own bar or line, after the words are all committed."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bar: Any = None
+
+    def __call__(self, p: VectorProgress) -> None:
+        if self.quiet:
+            return
+        rate = p.chunks_done / p.elapsed if p.elapsed > 0 else 0.0
+        if sys.stderr.isatty():
+            if self.bar is None:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=p.chunks_total, unit="chunk", desc="vectors",
+                                file=sys.stderr)
+            self.bar.update(p.chunks_done - self.bar.n)
+            return
+        eta = (p.chunks_total - p.chunks_done) / rate if rate > 0 else 0.0
+        click.echo(f"vectors: {p.chunks_done}/{p.chunks_total} chunks, {rate:.1f} chunks/s, "
+                   f"ETA {eta:.0f}s", err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _pending_note(pending: int) -> str:
+    """What the summary says about chunks still waiting for vectors (nothing when none)."""
+    if not pending:
+        return ""
+    return (f"; {pending} chunks wait for vectors (found by words now, by meaning after "
+            "`newsqa embed`)")
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @index_option
@@ -161,19 +197,24 @@ class _Progress:
 @click.option("--user-dict", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="jieba user dictionary for a NEW index (recorded; also used for queries).")
 @click.option("--batch-size", default=64, show_default=True, type=click.IntRange(1),
-              help="Articles per committed batch.")
+              help="Articles per committed batch of words; twice as many chunks per "
+                   "committed batch of vectors.")
 @click.option("--skip-bad", is_flag=True,
               help="Ingest the good files even if some are rejected (exit status is still 2).")
+@click.option("--words-only", is_flag=True,
+              help="Commit articles and their words only: found by word search at once, their "
+                   "vectors wait for `newsqa embed` (or the next ingest).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output, only the summary line.")
 def ingest(
     paths: tuple[Path, ...], index_dir: Path | None, fmt: str, date: str | None,
     source: str | None, model: str | None, user_dict: Path | None, batch_size: int,
-    skip_bad: bool, quiet: bool,
+    skip_bad: bool, words_only: bool, quiet: bool,
 ) -> None:
     """Add articles from PATHS (files or folders) to the index; unchanged ones are skipped.
 
     All files are read and checked first: if any is rejected nothing is written, unless
-    --skip-bad is given.
+    --skip-bad is given. Words first: each batch is searchable by words once committed; then
+    the vectors of every chunk waiting for one are filled in (unless --words-only).
     """
     inputs = _check_inputs(paths, fmt, date, source, quiet)
     for message in inputs.skipped:
@@ -189,14 +230,17 @@ def ingest(
 
     with Library.create(index_dir, model=model, user_dict=user_dict) as library:
         progress = _Progress(inputs.articles, quiet)
+        vector_progress = _VectorProgress(quiet)
         late: list[str] = []
         try:
             report = library.ingest(_good_articles(paths, fmt, date, source, late,
                                                    inputs.parsed, quiet),
                                     batch_size=batch_size, progress=progress,
-                                    total=inputs.articles)
+                                    total=inputs.articles, vectors=not words_only,
+                                    vector_progress=vector_progress)
         finally:
             progress.close()
+            vector_progress.close()
         where = library.path
     rejected = set(inputs.rejected)
     for message in late:
@@ -208,9 +252,39 @@ def ingest(
         f"{where}: {len(report.added)} added, {len(report.replaced)} replaced, "
         f"{len(report.unchanged)} unchanged, {len(inputs.rejected)} files rejected; "
         f"{report.chunks_added} chunks in {report.seconds:.1f}s ({rate:.1f} chunks/s)"
+        + _pending_note(report.chunks_pending)
     )
     if inputs.rejected:
         sys.exit(InputError.exit_code)
+
+
+@main.command()
+@index_option
+@click.option("--limit", type=click.IntRange(1),
+              help="Embed at most this many chunks (newest first); the rest keep waiting.")
+@click.option("--minutes", type=click.FloatRange(0, min_open=True),
+              help="Stop after about this many minutes (at the end of a batch); the rest keep "
+                   "waiting.")
+@click.option("--batch-size", default=128, show_default=True, type=click.IntRange(1),
+              help="Chunks per committed batch of vectors.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output, only the summary line.")
+def embed(index_dir: Path | None, limit: int | None, minutes: float | None, batch_size: int,
+          quiet: bool) -> None:
+    """Fill in the vectors of chunks that wait for them (after `ingest --words-only`, or an
+    ingest that was stopped), newest first. Each batch is committed as it is done."""
+    with _open(index_dir) as library:
+        progress = _VectorProgress(quiet)
+        try:
+            report = library.embed_pending(
+                limit=limit, seconds=None if minutes is None else minutes * 60,
+                progress=progress, batch_size=batch_size)
+        finally:
+            progress.close()
+        where = library.path
+    rate = report.chunks_embedded / report.seconds if report.seconds > 0 else 0.0
+    waiting = report.chunks_pending
+    click.echo(f"{where}: {report.chunks_embedded} chunks embedded in {report.seconds:.1f}s "
+               f"({rate:.1f} chunks/s); {waiting or 'none'} waiting for vectors")
 
 
 @main.command()
@@ -271,10 +345,17 @@ def stats(index_dir: Path | None, as_json: bool) -> None:
         f"dates       {s.first_date or '-'} … {s.last_date or '-'}\n"
         f"sources     {sources}\n"
         f"model       {s.model} (revision {s.revision[:12]}, {s.dimension} dims, {s.backend})\n"
-        f"vectors     {s.vector_index}\n"
+        f"vectors     {s.vector_index}, {_waiting(s.pending_vectors)}\n"
         f"words       {s.word_index}\n"
         f"on disk     {s.bytes_on_disk / 1e6:.1f} MB"
     )
+
+
+def _waiting(pending: int) -> str:
+    if not pending:
+        return "every chunk embedded"
+    return (f"{pending} chunks wait for vectors (found by words meanwhile; "
+            "`newsqa embed` fills them in)")
 
 
 class UnhealthyIndex(NewsqaError):
@@ -307,4 +388,5 @@ def check(index_dir: Path | None, quick: bool) -> None:
         click.echo(f"problem: {problem}")
     if problems:
         raise UnhealthyIndex(f"index {s.path} has {len(problems)} problem(s), listed above")
-    click.echo(f"ok: {s.path} ({s.articles} articles, {s.chunks} chunks) is consistent")
+    waiting = f", {s.pending_vectors} waiting for vectors" if s.pending_vectors else ""
+    click.echo(f"ok: {s.path} ({s.articles} articles, {s.chunks} chunks{waiting}) is consistent")

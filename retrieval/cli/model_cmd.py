@@ -115,6 +115,7 @@ def describe(model_name: str | None, backend: str | None) -> dict[str, Any]:
             "path": str(folder),
             "size_bytes": _size(folder) if built else 0,
             "built": built,
+            "device": _device(chosen),
         }
     embedder = load_embedder(model_name, backend=chosen)
     i = embedder.info
@@ -128,7 +129,17 @@ def describe(model_name: str | None, backend: str | None) -> dict[str, Any]:
         "path": str(embedder.path) if embedder.path else None,
         "size_bytes": _size(embedder.path) if embedder.path else 0,
         "built": True,
+        "device": embedder.device,
     }
+
+
+def _device(backend: str) -> str:
+    """Where ``backend`` would embed on this machine, without loading the model."""
+    if backend != "onnx-int8":
+        return "cpu"
+    from ..embed.onnx_backend import embedding_providers
+
+    return embedding_providers()[0]
 
 
 def _size(folder: Path) -> int:

@@ -142,6 +142,12 @@ class Embedder:
         self.path = path
         self._lock = threading.Lock()  # torch modules are not safe for concurrent forward passes
 
+    @property
+    def device(self) -> str:
+        """Where it embeds: the onnxruntime provider that runs the model (an accelerator when
+        one is offered), or "cpu" for the torch backends."""
+        return self._onnx.providers[0] if self._onnx is not None else "cpu"
+
     def embed_passages(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
         """Embed indexed text with the passage prompt; rows are L2-normalised float32."""
         return self._encode(texts, self.info.passage_prompt, batch_size)

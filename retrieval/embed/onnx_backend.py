@@ -20,6 +20,7 @@ import shutil
 import tempfile
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -47,18 +48,69 @@ def artifact_dir(name: str, revision: str) -> Path:
     return offline_model.cache_root() / "models" / f"{slug}-{revision}.onnx-int8-v{ONNX_FORMAT}"
 
 
+# Accelerators onnxruntime may offer, best first, by the name NEWSQA_EMBED_DEVICE takes.
+# TensorRT is left out on purpose: it compiles an engine per input shape, and every batch of
+# passages has its own length.
+ACCELERATORS = {
+    "cuda": "CUDAExecutionProvider",
+    "rocm": "ROCMExecutionProvider",
+    "migraphx": "MIGraphXExecutionProvider",
+    "dml": "DmlExecutionProvider",
+    "coreml": "CoreMLExecutionProvider",
+}
+CPU = "CPUExecutionProvider"
+DEVICE_ENV = "NEWSQA_EMBED_DEVICE"
+
+
+def choose_providers(available: Sequence[str], wanted: str | None = None) -> list[str]:
+    """The onnxruntime providers to embed with: an accelerator when one is offered (the first
+    of ``ACCELERATORS``), the CPU always last, for the nodes the accelerator has no kernel for.
+
+    ``wanted`` (``NEWSQA_EMBED_DEVICE``): "auto" or unset as above, "cpu" for the CPU only, or
+    an accelerator's name ("cuda", …), which must then be available.
+    """
+    choice = (wanted or "auto").strip().lower()
+    if choice == "cpu":
+        return [CPU]
+    if choice == "auto":
+        found = [p for p in ACCELERATORS.values() if p in available]
+        return [*found[:1], CPU]
+    provider = ACCELERATORS.get(choice)
+    if provider is None:
+        raise ModelError(
+            f"{DEVICE_ENV}={wanted!r} is not a device newsqa knows; use auto, cpu or one of: "
+            f"{', '.join(ACCELERATORS)}")
+    if provider not in available:
+        raise ModelError(
+            f"{DEVICE_ENV}={wanted!r} asks for {provider}, but this onnxruntime offers only "
+            f"{', '.join(available)}; install the onnxruntime build for that device (e.g. "
+            f"`pip install onnxruntime-gpu` for CUDA) or set {DEVICE_ENV}=auto")
+    return [provider, CPU]
+
+
+def embedding_providers() -> list[str]:
+    """``choose_providers`` for this machine and ``NEWSQA_EMBED_DEVICE``."""
+    return choose_providers(ort.get_available_providers(), os.environ.get(DEVICE_ENV))
+
+
 class OnnxEncoder:
     """Tokenizer + onnxruntime session + pooling; ``encode`` mirrors what Embedder needs.
 
     Loads from the artifact folder alone (``model.onnx``, ``tokenizer.json`` and the encoder
-    record), so asking needs neither torch nor sentence-transformers.
+    record), so asking needs neither torch nor sentence-transformers. Runs on an accelerator
+    when onnxruntime offers one (``choose_providers``).
     """
 
     def __init__(self, folder: Path, record: EncoderRecord) -> None:
-        self._session = new_session(folder / _MODEL)
+        self._session = new_session(folder / _MODEL, embedding_providers())
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._tokenizer = load_tokenizer(folder / _TOKENIZER)
         self.record = record
+
+    @property
+    def providers(self) -> list[str]:
+        """Where the session runs, best first (the CPU last, for what the others cannot)."""
+        return list(self._session.get_providers())
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         # Longest first, so each batch pads to similar lengths (as sentence-transformers does).
@@ -100,14 +152,15 @@ class EncoderRecord:
     padding_side: str  # "right" or "left"
 
 
-def new_session(model: Path) -> ort.InferenceSession:
-    """A CPU session on every core we may use (``OMP_NUM_THREADS`` caps it), without spinning."""
+def new_session(model: Path, providers: Sequence[str] = (CPU,)) -> ort.InferenceSession:
+    """A session on ``providers`` (CPU by default) whose CPU part uses every core we may use
+    (``OMP_NUM_THREADS`` caps it), without spinning."""
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.intra_op_num_threads = int(os.environ.get("OMP_NUM_THREADS") or 0) or _cores()
     # Busy-waiting threads burn the second core other work (the bot, jieba) needs.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(str(model), options, providers=list(providers))
 
 
 def _pool(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:

@@ -10,7 +10,15 @@ See docs/index.md for the on-disk layout, crash safety and the CLI.
 
 from .core import Index, passage_text
 from .files import default_index_path
-from .types import Hit, HitKind, IndexStats, IngestProgress, IngestReport
+from .types import (
+    Hit,
+    HitKind,
+    IndexStats,
+    IngestProgress,
+    IngestReport,
+    VectorProgress,
+    VectorReport,
+)
 from .vectors import VectorConfig
 
 __all__ = [
@@ -21,6 +29,8 @@ __all__ = [
     "IngestProgress",
     "IngestReport",
     "VectorConfig",
+    "VectorProgress",
+    "VectorReport",
     "default_index_path",
     "passage_text",
 ]

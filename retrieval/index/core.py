@@ -12,12 +12,17 @@ for fast dense search) and ``write.lock`` (single writer).
 ``Index.create`` makes a new directory (manifest and empty database); ``Index.open`` opens an
 existing one after checking that it was built with this normalisation, model and dictionary.
 
-Writes go batch by batch (``writer.BatchWriter``): chunk and embed OUTSIDE any transaction, then
-one SQLite transaction per batch, then the in-memory FAISS index is updated. The FAISS file is
-saved (atomically) at the end of a call and at most every ``SAVE_INTERVAL`` seconds in between —
-rewriting a million-vector file after every 64 articles would dominate ingest time. A crash
-between commit and save is repaired when the index is next opened, from the vectors stored in
-SQLite.
+Writes come in two phases. Words first (``writer.BatchWriter``): chunk and segment OUTSIDE any
+transaction, then one SQLite transaction per batch writes articles, chunks (vector NULL) and
+words, and the word index takes the batch in: the articles answer word searches at once.
+Then vectors catch up (``catchup.VectorCatchUp``): pending chunks are embedded outside any
+transaction and their vectors set in one transaction per batch, then added to the in-memory
+FAISS index. Dense search sees only chunks with a vector; lexical search sees every chunk.
+The FAISS file is saved (atomically) at the end of a call and at most every ``SAVE_INTERVAL``
+seconds in between — rewriting a million-vector file after every batch would dominate ingest
+time. A crash between commit and save is repaired when the index is next opened, from the
+vectors stored in SQLite; a chunk whose vector was not committed is embedded by the next
+ingest or ``newsqa embed``.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence, Sized
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,14 +44,15 @@ from ..normalize import (
     tokenize_for_search,
 )
 from . import manifest as manifest_mod
+from .catchup import CHUNKS_PER_ARTICLE_BATCH, VECTOR_BATCH, VectorCatchUp
 from .files import crash_here, remove_stale_temp_files, writer_lock
 from .identity import check_existing, check_model, directory_of, load_embedder, new_manifest
 from .manifest import Manifest
 from .store import VECTOR_DTYPE, Store
-from .types import Hit, IndexStats, IngestProgress, IngestReport
+from .types import Hit, IndexStats, IngestProgress, IngestReport, VectorProgress, VectorReport
 from .vectors import VectorConfig, VectorIndex
 from .wordindex import WORDS_NAME, WordIndex, day_number
-from .writer import BatchWriter
+from .writer import BatchWriter, PeriodicSave
 
 if TYPE_CHECKING:
     from ..embed.embedder import Embedder
@@ -190,6 +197,7 @@ class Index:
         """Bring the FAISS and word sides level with SQLite; persist the repair if no one else
         writes."""
         generation = self._store.generation()
+        words_generation = self._store.words_generation()
         vectors_current = self._vectors.generation == generation
         if vectors_current and self._vectors.kind == "hnsw" and not self._vectors.dead_known:
             # The file keeps vectors of deleted chunks (HNSW cannot remove them); a file of
@@ -197,7 +205,7 @@ class Index:
             # (~0.5 s at a million chunks, which the saved list spares every later open).
             self._sync_vectors(generation)
         vectors_current = vectors_current and self._vectors.needs_rebuild() is None
-        if vectors_current and self._words_generation == generation:
+        if vectors_current and self._words_generation == words_generation:
             return
         try:
             with writer_lock(self.path):
@@ -205,7 +213,7 @@ class Index:
                 if not vectors_current:
                     self._sync_vectors(generation)
                     self._vectors.save(self.path)
-                self._sync_words(generation)
+                self._sync_words(words_generation)
         except IndexError_:
             # An ingest holds the lock: repair the vectors in memory only (that ingest will
             # save the file); it brings the word index up to date, FTS5 answers until then.
@@ -213,8 +221,9 @@ class Index:
                 self._sync_vectors(generation)
 
     def _sync_words(self, generation: int) -> None:
-        """Catch the word index up with the database by rowid, or rebuild it when it is
-        missing, unreadable or ahead (a restored database). The caller holds the writer lock."""
+        """Catch the word index up with the database (whose words are at ``generation``, its
+        ``words_generation``) by rowid, or rebuild it when it is missing, unreadable or ahead
+        (a restored database). The caller holds the writer lock."""
         words = self._word_index
         if words is not None and self._words_generation == generation:
             return
@@ -237,11 +246,11 @@ class Index:
         self._words_generation = generation
 
     def _apply_words(self, removed: Sequence[int], added: Sequence[tuple[int, str, str | None]],
-                     generation: int) -> None:
-        """Mirror one committed write (which moved the database to ``generation``) into the
-        word index, if it was level with the database before it; else the next open catches
-        it up."""
-        if self._word_index is None or self._words_generation != generation - 1:
+                     generation: int, before: int) -> None:
+        """Mirror one committed write (which moved the database's words from ``before`` to
+        ``generation``) into the word index, if it was level with the database before it;
+        else the next open catches it up."""
+        if self._word_index is None or self._words_generation != before:
             return
         self._word_index.apply(removed, added, generation)
         self._words_generation = generation
@@ -253,13 +262,13 @@ class Index:
             self._word_index = WordIndex.open(self.path, create=False)
             if self._word_index is None:
                 return False
-        generation = self._store.generation()
+        generation = self._store.words_generation()
         if self._words_generation != generation:
             self._words_generation = self._word_index.generation()
         return self._words_generation == generation
 
     def _sync_vectors(self, generation: int) -> None:
-        db_ids = self._store.rowids()
+        db_ids = self._store.embedded_rowids()  # a chunk waiting for its vector is not missing
         fetch = self._fetch_vectors
         if self._vectors.generation > generation:
             # The file claims a future the database does not have (e.g. the database was
@@ -319,32 +328,72 @@ class Index:
         batch_size: int = 64,
         progress: Callable[[IngestProgress], None] | None = None,
         total: int | None = None,
+        vectors: bool = True,
+        vector_progress: Callable[[VectorProgress], None] | None = None,
     ) -> IngestReport:
         """Add new articles, replace changed ones, skip identical ones (no embedding).
 
-        ``articles`` is read lazily, one batch of ``batch_size`` at a time, so an archive of
-        any size is ingested in bounded memory; ``total`` (if known) is what progress reports
-        count towards. Each batch is committed atomically: after a crash, an article is either
-        completely in every store or not at all. An id repeated within the call: the last copy
-        wins.
+        Words first: ``articles`` is read lazily, one batch of ``batch_size`` at a time, so an
+        archive of any size is ingested in bounded memory; ``total`` (if known) is what
+        progress reports count towards. Each batch is committed atomically (articles, chunks,
+        words): after a crash, an article is either completely searchable by words or not
+        there at all. An id repeated within the call: the last copy wins. Then, unless
+        ``vectors`` is False, every chunk still waiting for its vector (this call's and any
+        left by an earlier one) is embedded, newest first, ``2 × batch_size`` chunks per
+        committed batch (``embed_pending``).
         """
         if total is None and isinstance(articles, Sized):
             total = len(articles)
         size = max(1, batch_size)
-        writer = BatchWriter(self, total, progress)
         stream = iter(articles)
         with writer_lock(self.path):
-            with self._lock:
-                remove_stale_temp_files(self.path)
-                self._refresh()
-                self._own_vectors()
-                self._sync_words(self._store.generation())
+            self._prepare_write()
+            saver = PeriodicSave(self)
+            writer = BatchWriter(self, total, saver, progress)
             try:
                 while batch := list(itertools.islice(stream, size)):
                     writer.write(batch)
-                return writer.finish()
+                report = writer.finish()
             finally:
                 self._close_words_writer()
+            if vectors:
+                report.chunks_embedded = VectorCatchUp(
+                    self, saver, progress=vector_progress,
+                    batch=size * CHUNKS_PER_ARTICLE_BATCH).run().chunks_embedded
+            saver.finish()
+            report.chunks_pending = self._store.pending_count()
+            report.seconds = time.monotonic() - writer.started
+            return report
+
+    def embed_pending(
+        self, *, limit: int | None = None, seconds: float | None = None,
+        progress: Callable[[VectorProgress], None] | None = None,
+        batch_size: int = VECTOR_BATCH,
+    ) -> VectorReport:
+        """Embed chunks waiting for their vector, newest first, until none is left, ``limit``
+        were done or ``seconds`` have passed (checked between batches of ``batch_size``).
+
+        Each batch of vectors is committed atomically; a kill loses at most the batch being
+        embedded, which stays pending. The model is loaded only if something is pending.
+        """
+        with writer_lock(self.path):
+            self._prepare_write()
+            saver = PeriodicSave(self)
+            report = VectorCatchUp(self, saver, limit=limit, seconds=seconds,
+                                   progress=progress, batch=batch_size).run()
+            saver.finish()
+            return report
+
+    def _prepare_write(self) -> None:
+        """Under the writer lock: clear a crashed writer's leftovers, bring an older database
+        up to this schema, and bring the FAISS copy (owned in memory, no longer the mapped
+        file) and the word index level with it."""
+        with self._lock:
+            remove_stale_temp_files(self.path)
+            self._store.upgrade()
+            self._refresh()
+            self._own_vectors()
+            self._sync_words(self._store.words_generation())
 
     def _embed(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
         """Vectors rounded to the stored precision, so FAISS holds exactly what SQLite holds."""
@@ -374,14 +423,15 @@ class Index:
             self._refresh()
             self._own_vectors()
             try:
-                self._sync_words(self._store.generation())
+                before = self._store.words_generation()
+                self._sync_words(before)
                 deleted, removed, generation = self._store.delete_articles(ids)
                 if deleted:
                     self._data_version = self._store.data_version()
                     self._vectors.remove(removed)
                     self._vectors.generation = generation
                     self._save_vectors()
-                    self._apply_words(removed, [], generation)
+                    self._apply_words(removed, [], generation, before)
             finally:
                 self._close_words_writer()
         return deleted
@@ -410,7 +460,7 @@ class Index:
             self._refresh()
             allowed = None
             if date_from is not None or date_to is not None:
-                allowed = self._store.rowids(date_from, date_to)
+                allowed = self._store.embedded_rowids(date_from, date_to)
                 if len(allowed) == 0:
                     return [[] for _ in range(len(vectors))]
             queries = np.atleast_2d(vectors).astype(np.float32, copy=False)
@@ -519,6 +569,7 @@ class Index:
                 first_date=first, last_date=last,
                 sources=self._store.sources(), bytes_on_disk=_bytes_on_disk(self.path),
                 generation=generation, updated=self._store.updated(),
+                pending_vectors=self._store.pending_count(),
             )
             return self._stats
 
@@ -530,11 +581,14 @@ class Index:
         with self._lock:
             problems = self._store.problems(self.manifest.dimension)
             generation = self._store.generation()
-            db_ids = self._store.rowids()
+            # A chunk waiting for its vector is searchable by words and due to be embedded:
+            # not a problem, and not expected in vectors.faiss.
+            db_ids = self._store.embedded_rowids()
             on_disk = VectorIndex.load(
                 self.path, self.manifest.dimension, self._vectors.config, mapped=False
             )
-            problems += self._word_problems(generation, db_ids)
+            problems += self._word_problems(self._store.words_generation(),
+                                            self._store.rowids())
         if on_disk is None:
             problems.append(
                 f"{self.path / 'vectors.faiss'} is missing or unreadable; open the index "
@@ -595,13 +649,6 @@ class Index:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-
-
-
-
-
 
 def _exact(
     queries: np.ndarray, ids: np.ndarray, vectors: np.ndarray, k: int

@@ -100,9 +100,11 @@ class _CrashCounter:
 def crash_here(point: str) -> None:
     """Test hook: SIGKILL this process at the n-th time ``point`` is reached.
 
-    ``NEWSQA_CRASH_AT=after-commit:2`` kills at the second batch commit. Points: ``mid-embedding``,
-    ``after-commit``, ``mid-faiss-save``, ``mid-words`` (before the word index commits). Unset
-    in normal use, where this is one dict lookup.
+    ``NEWSQA_CRASH_AT=after-commit:2`` kills at the second batch commit. Points: words phase
+    ``after-commit`` (articles, chunks and words committed), ``mid-words`` (before the word index
+    commits); vectors phase ``mid-embedding`` (before a batch of vectors is committed),
+    ``after-vectors-commit``; ``mid-faiss-save``. Unset in normal use, where this is one dict
+    lookup.
     """
     spec = os.environ.get(ENV_CRASH)
     if not spec:

@@ -1,8 +1,15 @@
-"""SQLite store: articles, chunks with their vectors, the FTS5 word index and a generation counter.
+"""SQLite store: articles, chunks with their vectors, the FTS5 word index and generation counters.
 
 SQLite (WAL) is the source of truth: everything else — the FAISS file in particular — can be
 rebuilt from it. Chunk rowids are AUTOINCREMENT so an id is never reused: a FAISS file that
 still holds a deleted chunk's vector can therefore never point at a different chunk.
+
+Words first, vectors catching up: a chunk is written with its words and a NULL vector, and
+its vector is filled in later (``set_vectors``). A partial index on the NULLs keeps counting
+and listing the pending chunks cheap however large the table. Two counters: ``generation``
+moves with every commit (the FAISS file records the one it reflects), ``words_generation``
+only with commits that change chunks or words (the Tantivy word index records that one), so
+filling in vectors never makes the word index look stale.
 """
 
 from __future__ import annotations
@@ -20,7 +27,9 @@ from ..articles import Article, Chunk
 from ..errors import IndexError_
 
 DB_NAME = "newsqa.sqlite"
-SCHEMA_VERSION = 1
+# 2: chunks.vector may be NULL (waiting for its vector), the chunks_pending partial index and
+# meta.words_generation. A schema-1 database is read as it is and upgraded by the next write.
+SCHEMA_VERSION = 2
 
 # Vectors are stored as float16: half the disk of float32 and a cosine error around 1e-4. The
 # FAISS index is always fed the same float16-rounded values, so a rebuild reproduces it exactly.
@@ -48,7 +57,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     text TEXT NOT NULL,
     title TEXT,
     date TEXT,                     -- copy of the article's, for date-filtered search
-    vector BLOB NOT NULL
+    vector BLOB                    -- float16; NULL until the chunk is embedded
 );
 CREATE INDEX IF NOT EXISTS chunks_by_article ON chunks(article_id);
 CREATE INDEX IF NOT EXISTS chunks_by_date ON chunks(date);
@@ -57,15 +66,18 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     words, tokenize = 'unicode61 remove_diacritics 0'
 );
 """
+# Only the chunks still waiting for a vector: small, and kept small as the catch-up proceeds.
+_PENDING_INDEX = "CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(id) WHERE vector IS NULL;"
 
 
 @dataclass(frozen=True, slots=True)
 class NewChunk:
-    """A chunk ready to store: its search words and its (already rounded) vector."""
+    """A chunk ready to store: its search words and its (already rounded) vector, or None
+    when it is to wait for one (``Store.pending``)."""
 
     chunk: Chunk
     words: str
-    vector: np.ndarray  # VECTOR_DTYPE, shape (dim,)
+    vector: np.ndarray | None = None  # VECTOR_DTYPE, shape (dim,)
 
 
 class Store:
@@ -82,9 +94,10 @@ class Store:
             # FULL: a committed batch survives power loss, not only a killed process.
             self.conn.execute("PRAGMA synchronous=FULL")
             if create:
-                self.conn.executescript(_SCHEMA)
+                self.conn.executescript(_SCHEMA + _PENDING_INDEX)
                 self.conn.execute(
-                    "INSERT OR IGNORE INTO meta VALUES ('schema', ?), ('generation', '0')",
+                    "INSERT OR IGNORE INTO meta VALUES ('schema', ?), ('generation', '0'), "
+                    "('words_generation', '0')",
                     (str(SCHEMA_VERSION),),
                 )
             schema = self._meta("schema")
@@ -102,6 +115,48 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
+    def schema(self) -> int:
+        """Re-read each time: another process may upgrade the database while this one reads."""
+        return int(self._meta("schema") or 0)
+
+    def upgrade(self) -> None:
+        """Bring a schema-1 database to this version (the caller holds the writer lock).
+
+        Schema 1 declared ``vector BLOB NOT NULL``. SQLite cannot drop a NOT NULL with ALTER
+        TABLE; its documented procedure for removing one ("Making Other Kinds Of Table Schema
+        Changes", sqlite.org/lang_altertable.html) edits the table's CREATE statement in
+        ``sqlite_master`` in one transaction, without copying a row, where rebuilding the table
+        would rewrite gigabytes at a million chunks.
+        """
+        if self.schema() >= SCHEMA_VERSION:
+            return
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if self.schema() < SCHEMA_VERSION:
+                sql = conn.execute(
+                    "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'chunks'"
+                ).fetchone()[0]
+                if "vector BLOB NOT NULL" not in sql:
+                    raise IndexError_(f"{self.path}: unexpected chunks table; re-ingest into "
+                                      "a new --index directory")
+                version = int(conn.execute("PRAGMA schema_version").fetchone()[0])
+                conn.execute("PRAGMA writable_schema = ON")
+                conn.execute(
+                    "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'chunks'",
+                    (sql.replace("vector BLOB NOT NULL", "vector BLOB"),))
+                conn.execute(f"PRAGMA schema_version = {version + 1}")
+                conn.execute("PRAGMA writable_schema = OFF")
+                conn.execute(_PENDING_INDEX)
+                conn.execute("INSERT OR REPLACE INTO meta VALUES ('words_generation', ?)",
+                             (str(self.generation()),))
+                conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'",
+                             (str(SCHEMA_VERSION),))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
     def _meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else row[0]
@@ -111,6 +166,12 @@ class Store:
     def generation(self) -> int:
         """Bumped by every committed write; the FAISS file records the one it reflects."""
         return int(self._meta("generation") or 0)
+
+    def words_generation(self) -> int:
+        """The generation of the last commit that changed chunks or words (not only vectors);
+        the word index records the one it reflects. Schema 1: every commit did."""
+        value = self._meta("words_generation")
+        return int(value) if value is not None else self.generation()
 
     def data_version(self) -> int:
         """Changes when another connection commits; costs no I/O (see SQLite PRAGMA docs)."""
@@ -159,19 +220,40 @@ class Store:
                     'INSERT INTO chunks (chunk_id, article_id, ordinal, start, "end", text, title, '
                     "date, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (c.id, c.article_id, c.ordinal, c.start, c.end, c.text, c.title,
-                     dates.get(c.article_id), new.vector.astype(VECTOR_DTYPE).tobytes()),
+                     dates.get(c.article_id),
+                     None if new.vector is None else new.vector.astype(VECTOR_DTYPE).tobytes()),
                 )
                 rowid = int(cursor.lastrowid or 0)
                 conn.execute(
                     "INSERT INTO chunks_fts (rowid, words) VALUES (?, ?)", (rowid, new.words)
                 )
                 added.append(rowid)
-            generation = self._bump_generation()
+            generation = self._bump_generation(words=True)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         return removed, added, generation
+
+    def set_vectors(self, rowids: Sequence[int], vectors: np.ndarray) -> tuple[list[int], int]:
+        """Fill in the vectors of pending chunks in ONE transaction → (rowids filled in, new
+        generation). A chunk deleted or already embedded meanwhile is left alone."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            filled = [
+                int(rowid) for rowid, vector in zip(rowids, vectors, strict=True)
+                if conn.execute(
+                    "UPDATE chunks SET vector = ? WHERE id = ? AND vector IS NULL",
+                    (vector.astype(VECTOR_DTYPE).tobytes(), int(rowid)),
+                ).rowcount
+            ]
+            generation = self._bump_generation(words=False) if filled else self.generation()
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return filled, generation
 
     def delete_articles(self, article_ids: Sequence[str]) -> tuple[int, list[int], int]:
         """Delete articles and their chunks in one transaction → (articles, rowids, generation)."""
@@ -182,7 +264,7 @@ class Store:
             deleted = 0
             for article_id in article_ids:
                 deleted += conn.execute("DELETE FROM articles WHERE id = ?", (article_id,)).rowcount
-            generation = self._bump_generation() if deleted else self.generation()
+            generation = self._bump_generation(words=True) if deleted else self.generation()
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -205,11 +287,15 @@ class Store:
                 removed += rowids
         return removed
 
-    def _bump_generation(self) -> int:
+    def _bump_generation(self, *, words: bool) -> int:
+        """The next generation; ``words``: this commit changes chunks or words too."""
         generation = self.generation() + 1
         self.conn.execute(
             "UPDATE meta SET value = ? WHERE key = 'generation'", (str(generation),)
         )
+        if words and self.schema() >= 2:
+            self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('words_generation', ?)",
+                              (str(generation),))
         # When the archive last changed, for `newsqa stats` and the bot's metrics.
         self.conn.execute(
             "INSERT OR REPLACE INTO meta VALUES ('updated', ?)",
@@ -252,20 +338,58 @@ class Store:
         return found
 
     def rowids(self, date_from: str | None = None, date_to: str | None = None) -> np.ndarray:
+        """Every chunk's rowid (in a date range), sorted; the word index holds them all."""
         where, params = _date_clause("date", date_from, date_to)
+        # No ORDER BY: without it SQLite reads the small date index, with it the whole table.
         cursor = self.conn.execute(f"SELECT id FROM chunks {where}", params)
+        return np.sort(np.fromiter((r[0] for r in cursor), dtype=np.int64))
+
+    def embedded_rowids(self, date_from: str | None = None,
+                        date_to: str | None = None) -> np.ndarray:
+        """The rowids of chunks that have their vector (in a date range), sorted: what FAISS
+        holds. All rowids less the pending ones: both come from small indexes, where asking
+        for ``vector IS NOT NULL`` would read every row's vector."""
+        pending = self.pending_rowids()
+        every = self.rowids(date_from, date_to)
+        return np.setdiff1d(every, pending, assume_unique=True) if len(pending) else every
+
+    def pending_rowids(self, limit: int | None = None) -> np.ndarray:
+        """Rowids of chunks waiting for their vector, newest first (at most ``limit``)."""
+        if self.schema() < 2:
+            return np.empty(0, dtype=np.int64)  # schema 1 had no NULL vectors
+        cursor = self.conn.execute(
+            "SELECT id FROM chunks WHERE vector IS NULL ORDER BY id DESC LIMIT ?",
+            (-1 if limit is None else int(limit),))
         return np.fromiter((r[0] for r in cursor), dtype=np.int64)
+
+    def pending_count(self) -> int:
+        if self.schema() < 2:
+            return 0
+        return int(self.conn.execute(
+            "SELECT count(*) FROM chunks WHERE vector IS NULL").fetchone()[0])
+
+    def pending(self, limit: int) -> list[tuple[int, Chunk]]:
+        """(rowid, chunk) of up to ``limit`` chunks waiting for their vector, newest first:
+        a newsroom wants today's articles found by meaning before last decade's backlog."""
+        if self.schema() < 2:
+            return []
+        # Walks the partial index newest first and reads only the rows it returns.
+        rows = self.conn.execute(
+            'SELECT id, article_id, ordinal, start, "end", text, title FROM chunks '
+            "WHERE vector IS NULL ORDER BY id DESC LIMIT ?", (int(limit),))
+        return [(int(row[0]), Chunk(*row[1:])) for row in rows]
 
     def vectors(self, rowids: np.ndarray, dimension: int) -> np.ndarray:
         """float32 vectors of ``rowids`` in the same order (rounded as stored)."""
-        out = np.empty((len(rowids), dimension), dtype=np.float32)
+        out = np.zeros((len(rowids), dimension), dtype=np.float32)
         position = {int(r): i for i, r in enumerate(rowids)}
         ids = [int(r) for r in rowids]
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]
             marks = ",".join("?" * len(part))
             for rowid, blob in self.conn.execute(
-                f"SELECT id, vector FROM chunks WHERE id IN ({marks})", part
+                f"SELECT id, vector FROM chunks WHERE id IN ({marks}) AND vector IS NOT NULL",
+                part,
             ):
                 out[position[rowid]] = np.frombuffer(blob, dtype=VECTOR_DTYPE)
         return out
@@ -363,8 +487,9 @@ class Store:
                 f"full-text index disagrees with chunks: {fts_missing} chunks missing from it, "
                 f"{fts_extra} entries without a chunk"
             )
+        # A NULL vector is a chunk waiting for its vector (words come first), not damage.
         bad_vectors = conn.execute(
-            "SELECT count(*) FROM chunks WHERE length(vector) != ?",
+            "SELECT count(*) FROM chunks WHERE vector IS NOT NULL AND length(vector) != ?",
             (dimension * np.dtype(VECTOR_DTYPE).itemsize,),
         ).fetchone()[0]
         if bad_vectors:

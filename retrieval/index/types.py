@@ -30,6 +30,12 @@ class IngestReport:
     chunks_added: int = 0
     chunks_removed: int = 0
     seconds: float = 0.0
+    # Words first, vectors catching up: the time until every article was searchable by words,
+    # the vectors filled in by this call (its own chunks and any left pending before), and
+    # the chunks still waiting for theirs when it returned.
+    words_seconds: float = 0.0
+    chunks_embedded: int = 0
+    chunks_pending: int = 0
 
     def merge(self, other: IngestReport) -> None:
         self.added += other.added
@@ -38,6 +44,9 @@ class IngestReport:
         self.chunks_added += other.chunks_added
         self.chunks_removed += other.chunks_removed
         self.seconds += other.seconds
+        self.words_seconds += other.words_seconds
+        self.chunks_embedded += other.chunks_embedded
+        self.chunks_pending = other.chunks_pending  # the later call's view is the current one
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +56,9 @@ class IngestReport:
             "chunks_added": self.chunks_added,
             "chunks_removed": self.chunks_removed,
             "seconds": round(self.seconds, 3),
+            "words_seconds": round(self.words_seconds, 3),
+            "chunks_embedded": self.chunks_embedded,
+            "chunks_pending": self.chunks_pending,
         }
 
 
@@ -56,8 +68,30 @@ class IngestProgress:
 
     articles_done: int
     articles_total: int
-    chunks_done: int  # chunks embedded and committed so far in this call
+    chunks_done: int  # chunks committed (searchable by words) so far in this call
     elapsed: float  # seconds since the call started
+
+
+@dataclass(frozen=True, slots=True)
+class VectorProgress:
+    """Passed to the ``vector_progress`` callback after every committed batch of vectors."""
+
+    chunks_done: int  # vectors filled in so far by this catch-up
+    chunks_total: int  # chunks that were waiting when it started (at most its limit)
+    elapsed: float  # seconds since the catch-up started
+
+
+@dataclass(slots=True)
+class VectorReport:
+    """What one catch-up of vectors (``Index.embed_pending``) did."""
+
+    chunks_embedded: int = 0
+    chunks_pending: int = 0  # still waiting when it stopped (a limit or time was reached)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"chunks_embedded": self.chunks_embedded, "chunks_pending": self.chunks_pending,
+                "seconds": round(self.seconds, 3)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +113,7 @@ class IndexStats:
     bytes_on_disk: int
     generation: int
     updated: str | None = None  # ISO time (UTC) of the last committed write; None: never
+    pending_vectors: int = 0  # chunks searchable by words, still waiting for their vector
 
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,9 +1,14 @@
-"""``BatchWriter``: one ``Index.upsert`` call, written batch by batch.
+"""``BatchWriter``: the words phase of one ``Index.upsert`` call, written batch by batch.
 
 Per batch: articles whose content hash is already stored are skipped; the others are chunked
-and embedded OUTSIDE any lock or transaction, then committed in one SQLite transaction, then
-the in-memory FAISS index is updated. The FAISS file is saved at most every ``SAVE_INTERVAL``
-seconds and at the end (see ``retrieval/index/core.py`` for why).
+and segmented into words OUTSIDE any lock or transaction, then committed (articles, chunks
+with no vector yet, FTS5 words) in one SQLite transaction, then the replaced chunks leave the
+in-memory FAISS index and the word index takes the batch in. Their vectors are filled in
+afterwards by ``catchup.VectorCatchUp``: embedding is ~94% of ingest time, and an article is
+searchable by words as soon as its batch is committed.
+
+``PeriodicSave`` saves the FAISS file at most every ``SAVE_INTERVAL`` seconds and at the end
+(see ``retrieval/index/core.py`` for why).
 """
 
 from __future__ import annotations
@@ -11,8 +16,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from ..articles import Article
 from .files import crash_here
@@ -25,6 +28,30 @@ if TYPE_CHECKING:
 SAVE_INTERVAL = 120.0  # seconds between FAISS saves during one long upsert
 
 
+class PeriodicSave:
+    """When to write ``vectors.faiss`` during one write call: every ``SAVE_INTERVAL`` seconds
+    while it changes, and once at the end (``finish``) if it changed since."""
+
+    def __init__(self, index: Index) -> None:
+        self._index = index
+        self._last = time.monotonic()
+        self.dirty = False
+
+    def changed(self) -> None:
+        self.dirty = True
+        if time.monotonic() - self._last > SAVE_INTERVAL:
+            self._save()
+
+    def finish(self) -> None:
+        if self.dirty:
+            self._save()
+
+    def _save(self) -> None:
+        with self._index._lock:
+            self._index._save_vectors()
+        self.dirty, self._last = False, time.monotonic()
+
+
 class BatchWriter:
     """Writes the batches of one upsert call; the caller holds the index's writer lock.
 
@@ -33,19 +60,18 @@ class BatchWriter:
     """
 
     def __init__(
-        self, index: Index, total: int | None,
+        self, index: Index, total: int | None, saver: PeriodicSave,
         progress: Callable[[IngestProgress], None] | None = None,
     ) -> None:
         self._index = index
+        self._saver = saver
         self._total = total  # None: a stream of unknown length
         self._progress = progress
         self._done = 0
         # Ids written by this call: only ids are kept (not articles), so memory stays small
         # while a repeated id is still reported once, as the last copy wins.
         self._seen: set[str] = set()
-        self._started = time.monotonic()
-        self._last_save = self._started
-        self._dirty = False
+        self.started = time.monotonic()
         self.report = IngestReport()
 
     def write(self, batch: Sequence[Article]) -> None:
@@ -54,20 +80,16 @@ class BatchWriter:
         changed = self._sort_out(list(latest.values()))
         if changed:
             self._commit(changed)
-        if self._dirty and time.monotonic() - self._last_save > SAVE_INTERVAL:
-            self._save()
         self._done += len(batch)
         if self._progress is not None:
             self._progress(IngestProgress(
                 self._done, max(self._total or 0, self._done), self.report.chunks_added,
-                time.monotonic() - self._started,
+                time.monotonic() - self.started,
             ))
 
     def finish(self) -> IngestReport:
-        """Save what is not saved yet; the report of the whole call."""
-        if self._dirty:
-            self._save()
-        self.report.seconds = time.monotonic() - self._started
+        """The report of the words phase (every article is searchable by words now)."""
+        self.report.words_seconds = self.report.seconds = time.monotonic() - self.started
         return self.report
 
     def _sort_out(self, batch: Sequence[Article]) -> list[Article]:
@@ -96,28 +118,19 @@ class BatchWriter:
 
         index = self._index
         chunks = [c for a in changed for c in chunk_article(a, index._chunking)]
-        vectors = index._embed(index.embedder, [passage_text(c) for c in chunks])
-        new = [
-            NewChunk(c, " ".join(index._words(passage_text(c))), v)
-            for c, v in zip(chunks, vectors, strict=True)
-        ]
+        new = [NewChunk(c, " ".join(index._words(passage_text(c)))) for c in chunks]
         with index._lock:
+            words_before = index._store.words_generation()
             removed, added, generation = index._store.write_batch(changed, new)
             crash_here("after-commit")
             index._data_version = index._store.data_version()
-            index._vectors.remove(removed)
-            index._vectors.add(added, vectors.astype(np.float32))
+            index._vectors.remove(removed)  # the new chunks wait for their vectors
             index._vectors.generation = generation
             dates = {a.id: a.date for a in changed}
             index._apply_words(removed, [
                 (rowid, n.words, dates.get(n.chunk.article_id))
                 for rowid, n in zip(added, new, strict=True)
-            ], generation)
+            ], generation, words_before)
         self.report.chunks_added += len(added)
         self.report.chunks_removed += len(removed)
-        self._dirty = True
-
-    def _save(self) -> None:
-        with self._index._lock:
-            self._index._save_vectors()
-        self._dirty, self._last_save = False, time.monotonic()
+        self._saver.changed()  # the file records the generation: it is behind even if no id moved
