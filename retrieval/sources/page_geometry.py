@@ -53,6 +53,7 @@ _SAME_SIZE_SHORT = (0.65, 1.45)  # the same for a line of at most _SHORT_LINE ch
 _SHORT_LINE = 5  # size a scan measures worst (a column's last line, "五速。")
 _INDENT = 1.2  # a line starting this far right of its column's edge starts a paragraph
 _SHORT = 1.0  # a line ending this far left of its column's right edge ended its paragraph
+_RULE_SPAN = 0.8  # a printed rule covering this share of a region's width (height) cuts it
 # Running head and foot: lines in these top/bottom shares of the page height.
 _HEAD_BAND = 0.08
 _FOOT_BAND = 0.06
@@ -89,12 +90,13 @@ class TextLine:
 
 @dataclass(frozen=True, slots=True)
 class PageLayout:
-    """Everything read from one page: lines, pictures and the page's size."""
+    """Everything read from one page: lines, pictures, printed rules and the page's size."""
 
     lines: tuple[TextLine, ...]
     pictures: tuple[Box, ...]
     width: float
     height: float
+    rules: tuple[Box, ...] = ()  # thin printed lines between blocks, horizontal or vertical
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,19 +158,30 @@ class _Item:
     line: TextLine | None  # None for a picture
 
 
-def reading_order(lines: Sequence[TextLine], pictures: Sequence[Box], body: float
-                  ) -> list[list[TextLine]]:
+def reading_order(lines: Sequence[TextLine], pictures: Sequence[Box], body: float,
+                  rules: Sequence[Box] = ()) -> list[list[TextLine]]:
     """Leaves of the X-Y cut in reading order, each a column piece's lines top to bottom."""
     items = [_Item(line.box, line) for line in lines] + [_Item(b, None) for b in pictures]
     leaves: list[list[TextLine]] = []
-    _cut(items, body, leaves)
+    _cut(items, body, leaves, tuple(rules))
     return leaves
 
 
-def _cut(items: list[_Item], body: float, out: list[list[TextLine]]) -> None:
+def _cut(items: list[_Item], body: float, out: list[list[TextLine]],
+         rules: tuple[Box, ...] = ()) -> None:
     # Written by hand: layout-analysis libraries either need a model (none may be
     # downloaded here) or work on rendered images; an X-Y cut on boxes is a few lines.
     if not items:
+        return
+    # A printed rule across the whole region is the make-up editor's own cut: it wins over
+    # white space, which OCR boxes (a headline cut at a character it could not read, a
+    # subtitle sized as body type) make unreliable.
+    groups = _split_at_rules(items, rules, 1)
+    if len(groups) == 1:
+        groups = _split_at_rules(items, rules, 0)
+    if len(groups) > 1:
+        for group in groups:
+            _cut(group, body, out, rules)
         return
     groups = _split(items, 0, _MIN_GUTTER * body)
     if len(groups) == 1:
@@ -178,7 +191,7 @@ def _cut(items: list[_Item], body: float, out: list[list[TextLine]]) -> None:
             groups = strips  # headlines over nothing but more headlines: cut anyway
     if len(groups) > 1:
         for group in groups:
-            _cut(group, body, out)
+            _cut(group, body, out, rules)
         return
     lines = sorted((item.line for item in items if item.line is not None),
                    key=lambda line: (line.top, line.x0))
@@ -206,6 +219,46 @@ def _keep_heads_with_bodies(strips: list[list[_Item]], body: float) -> list[list
         else:
             merged.append(pending)
     return merged
+
+
+def _split_at_rules(items: list[_Item], rules: tuple[Box, ...], axis: int
+                    ) -> list[list[_Item]]:
+    """Split at every rule running across the region that no item crosses.
+
+    ``axis`` 1: horizontal rules (cut top to bottom), 0: vertical rules (left to right).
+    A rule runs across the region when it covers _RULE_SPAN of the items' extent along it.
+    """
+    def across(box: Box) -> tuple[float, float]:
+        return (box.x0, box.x1) if axis == 1 else (box.top, box.bottom)
+
+    def along(box: Box) -> tuple[float, float]:
+        return (box.top, box.bottom) if axis == 1 else (box.x0, box.x1)
+
+    if not rules:
+        return [items]
+    low = min(across(item.box)[0] for item in items)
+    high = max(across(item.box)[1] for item in items)
+    start = min(along(item.box)[0] for item in items)
+    end = max(along(item.box)[1] for item in items)
+    cuts: list[float] = []
+    for rule in rules:
+        if (rule.x1 - rule.x0 >= rule.bottom - rule.top) != (axis == 1):
+            continue  # a rule cuts only across its own length
+        at = sum(along(rule)) / 2
+        covered = min(high, across(rule)[1]) - max(low, across(rule)[0])
+        if not start < at < end or covered < _RULE_SPAN * (high - low):
+            continue
+        if any(along(item.box)[0] < at < along(item.box)[1] for item in items):
+            continue
+        cuts.append(at)
+    if not cuts:
+        return [items]
+    cuts.sort()
+    groups: list[list[_Item]] = [[] for _ in range(len(cuts) + 1)]
+    for item in items:
+        middle = sum(along(item.box)) / 2
+        groups[sum(middle > at for at in cuts)].append(item)
+    return [group for group in groups if group]
 
 
 def _split(items: list[_Item], axis: int, gap: float) -> list[list[_Item]]:
@@ -533,7 +586,7 @@ def parse_layout(layout: PageLayout, *, source: str | None = None, date: str | N
     if not lines:
         return [], facts
     size = body_size(lines)
-    leaves = reading_order(lines, layout.pictures, size)
+    leaves = reading_order(lines, layout.pictures, size, layout.rules)
     date = facts.date or date
     page = facts.page or page
     source = source or facts.paper

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from .layout import SPACES, char_width, is_ideograph
-from .page_geometry import PageLayout, TextLine
+from .page_geometry import Box, PageLayout, TextLine
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -56,6 +56,11 @@ _MISSED_SCORE = 0.8
 _BARS = "|｜"  # what recognition reads into a letter-spaced headline's gap
 _LATIN_SHARE = 0.3  # a line with this share of Latin letters is sized by its neighbours
 _FLUSH = 0.3  # lines whose edges are this many line heights apart are set flush
+# A printed rule: a run of print at least this share of the page's width (height) long and
+# at most this share of it thick, outside every text line (a headline's stroke is shorter,
+# a picture thicker).
+_RULE_LENGTH = 0.1
+_RULE_THICKNESS = 0.004
 # A reporters' credit in a byline box or a dateline: its names are group 1 or 2.
 _CREDIT = re.compile(r"(?:本报|本刊)记者(.{2,12}?)(?:摄|$)|[（(]记者(.{2,16}?)[）)]")
 # OCR reads the byline box's "■"/"□" as the character 口 (or 回).
@@ -121,7 +126,49 @@ def ocr_image(image: Image, *, where: str) -> PageLayout:
                                   _type_size(text, x1 - x0, height)))
     lines = _latin_sizes(lines)
     lines.sort(key=lambda line: (line.top, line.x0))
-    return PageLayout(tuple(lines), (), float(image.width), float(image.height))
+    rules = _rules(ink, lines)
+    return PageLayout(tuple(lines), (), float(image.width), float(image.height), tuple(rules))
+
+
+def _rules(ink: Any, lines: list[TextLine]) -> list[Box]:
+    """The page's printed rules: long thin runs of print outside the text lines.
+
+    Make-up editors separate blocks with rules; read from the image they cut the page where
+    OCR boxes leave white space in doubt.
+    """
+    height, width = ink.shape
+    found = [Box(x0, top, x1, bottom) for top, x0, bottom, x1
+             in _runs_along(ink, _RULE_LENGTH * width, _RULE_THICKNESS * height)]
+    found += [Box(x0, top, x1, bottom) for x0, top, x1, bottom
+              in _runs_along(ink.T, _RULE_LENGTH * height, _RULE_THICKNESS * width)]
+    return [rule for rule in found
+            if not any(line.x0 < rule.x1 and rule.x0 < line.x1
+                       and line.top < rule.bottom and rule.top < line.bottom
+                       for line in lines)]
+
+
+def _runs_along(ink: Any, length: float, thickness: float
+                ) -> list[tuple[float, float, float, float]]:
+    """Runs of print along each row at least ``length`` long, stacked over neighbouring
+    rows into bars at most ``thickness`` thick: (top row, start, bottom row, end)."""
+    import numpy as np
+
+    padded = np.zeros((ink.shape[0], ink.shape[1] + 2), dtype=np.int8)
+    padded[:, 1:-1] = ink
+    steps = np.diff(padded, axis=1)
+    rows, starts = np.nonzero(steps == 1)
+    _, ends = np.nonzero(steps == -1)
+    long = ends - starts >= length
+    bars: list[list[float]] = []  # top, start, bottom, end
+    for row, start, end in zip(rows[long], starts[long], ends[long], strict=True):
+        for bar in bars:
+            if bar[2] >= row - 1 and start < bar[3] and bar[1] < end:
+                bar[1], bar[2], bar[3] = min(bar[1], start), row + 1, max(bar[3], end)
+                break
+        else:
+            bars.append([float(row), float(start), float(row + 1), float(end)])
+    return [(top, start, bottom, end) for top, start, bottom, end in bars
+            if bottom - top <= max(thickness, 1.0)]
 
 
 def _height(box: Any) -> float:
