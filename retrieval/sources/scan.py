@@ -34,6 +34,8 @@ _MAX_SIDE = 4000
 # The detector pads a line's box; its height is this share more than the type size.
 _BOX_PAD = 1.15
 _MIN_PITCH_EMS = 3.0  # lines at least this long take their size from their pitch
+_GLYPH_HEIGHT = 0.9  # share of the em a Chinese character's print is tall
+_INK_MIN_CHARS = 2  # lines with this many Chinese characters are sized by their print
 _MIN_SCORE = 0.5  # recognitions below this confidence are dropped (the library's default)
 # Between two recognised characters of one detected line, a gap this many line heights wide
 # is a gutter between columns; one this much wider than the line's usual gap is a space.
@@ -122,8 +124,9 @@ def ocr_image(image: Image, *, where: str) -> PageLayout:
         text, x0, x1 = _spaced(chars, height, shown, measured)
         text = _MISREAD_MARKER.sub("■ ", text.strip(SPACES))
         if text:
+            size = _ink_size(chars, piece.top, piece.bottom, ink)
             lines.append(TextLine(text, x0, piece.top, x1, piece.bottom,
-                                  _type_size(text, x1 - x0, height)))
+                                  size or _type_size(text, x1 - x0, height)))
     lines = _latin_sizes(lines)
     lines.sort(key=lambda line: (line.top, line.x0))
     rules = _rules(ink, lines)
@@ -380,6 +383,29 @@ def _read_gap(rgb: Any, ink: Any, top: int, bottom: int, x0: int, x1: int) -> li
     start, stop = x0 + float(inked[0]), x0 + float(inked[-1]) + 1
     pitch = (stop - start) / len(text)
     return [(ch, start + k * pitch, start + (k + 1) * pitch) for k, ch in enumerate(text)]
+
+
+def _ink_size(chars: list[_Char], top: float, bottom: float, ink: Any) -> float | None:
+    """A line's type size from the height of its Chinese characters' print, or None when it
+    has too few of them.
+
+    A Chinese character's print fills nearly the whole em, whatever the line's padding,
+    justification or marks; the upper quartile over the line passes over flat characters
+    (一, 四).
+    """
+    import numpy as np
+
+    strip = ink[int(top):int(bottom) + 1]
+    heights: list[int] = []
+    for word, x0, x1 in chars:
+        if _ideograph(word):
+            rows = np.flatnonzero(strip[:, int(x0):int(x1) + 1].any(axis=1))
+            if len(rows):
+                heights.append(int(rows[-1] - rows[0]) + 1)
+    if len(heights) < _INK_MIN_CHARS:
+        return None
+    heights.sort()
+    return heights[(3 * len(heights)) // 4] / _GLYPH_HEIGHT
 
 
 def _type_size(text: str, width: float, height: float) -> float:
