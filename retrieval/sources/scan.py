@@ -51,7 +51,7 @@ _SAME_ROW = 0.6
 _PHRASE_SIZES = 1.25
 _PHRASE_JOIN = 0.9
 _PHRASE_BLANK = 0.45
-_GAP_MARGIN = 0.15  # ems of a gap next to its characters' boxes, which recognition places loosely
+_GLYPH_BREAK = 0.25  # ems of blank inside one character's print at most (川, 八)
 _PHRASE_OVERLAP = 1.0  # ems two boxes of one row may overlap and still be one headline
 _MISSED_GAP = 4.0  # ems between two pieces of a row read again for a missed character
 _MISSED_SCORE = 0.8
@@ -327,7 +327,7 @@ def _phrase_pair(left: _Piece, right: _Piece, display: float, rgb: Any, ink: Any
     overlap = min(left.bottom, right.bottom) - max(left.top, right.top)
     if (heights[0] < display or overlap < _SAME_ROW * heights[0]
             or heights[1] > _PHRASE_SIZES * heights[0]
-            or not _ideograph(left.chars[-1][0]) or not _ideograph(right.chars[0][0])):
+            or not _headline_char(left.chars[-1][0]) or not _headline_char(right.chars[0][0])):
         return None
     size = heights[1] / _BOX_PAD
     gap = right.chars[0][1] - left.chars[-1][2]
@@ -342,7 +342,8 @@ def _phrase_pair(left: _Piece, right: _Piece, display: float, rgb: Any, ink: Any
     elif not _phrase_gap(left.chars, chars, left, right, ink, size):
         # Wider than a phrase gap: a character the detector left out, or a gutter.
         top, bottom = int(min(left.top, right.top)), int(max(left.bottom, right.bottom)) + 1
-        missed = _read_gap(rgb, ink, top, bottom, int(left.chars[-1][2]), int(chars[0][1]))
+        start, stop, _ = _glyph_edges(ink[top:bottom], left.chars[-1], chars[0], size)
+        missed = _read_gap(rgb, ink, top, bottom, start, stop)
         if not missed:
             return None
         chars = missed + chars
@@ -356,14 +357,46 @@ def _phrase_gap(left_chars: list[_Char], right_chars: list[_Char], left: _Piece,
     wider than that unless both are set loosely; pieces too short to show their spacing
     may be only a phrase gap apart."""
     strip = ink[int(min(left.top, right.top)):int(max(left.bottom, right.bottom)) + 1]
-    margin = int(_GAP_MARGIN * size)
-    if strip[:, int(left_chars[-1][2]) + margin:int(right_chars[0][1]) - margin].any():
+    if _glyph_edges(strip, left_chars[-1], right_chars[0], size)[2]:
         return False  # print inside the gap: more than a gap
     blanks = sorted(_blank_runs(left_chars, strip) + _blank_runs(right_chars, strip))
     between = _blank_runs([left_chars[-1], right_chars[0]], strip)[0]
     usual = blanks[len(blanks) // 2] if blanks else 0
     return between <= 2 * usual + _PHRASE_BLANK * size and (
         bool(blanks) or right_chars[0][1] - left_chars[-1][2] <= _PHRASE_JOIN * size)
+
+
+def _glyph_edges(strip: Any, left: _Char, right: _Char, size: float) -> tuple[int, int, bool]:
+    """Where the print of two neighbouring characters ends and starts between their centres,
+    and whether other print lies between them (a character recognition left out).
+
+    Recognition places a letter-spaced headline's characters loosely (a box may take in the
+    spacing after its character and leave out the start of the next), so the gap is read
+    on the ink: columns of print closer than _GLYPH_BREAK ems are one character's.
+    """
+    import numpy as np
+
+    start, stop = int((left[1] + left[2]) / 2), int((right[1] + right[2]) / 2)
+    inked = np.flatnonzero(strip[:, start:stop].any(axis=0))
+    if not len(inked):
+        return start, stop, False
+    breaks = np.flatnonzero(np.diff(inked) > _GLYPH_BREAK * size)
+    clusters = list(zip(np.concatenate(([inked[0]], inked[breaks + 1])),
+                        np.concatenate((inked[breaks], [inked[-1]])), strict=True))
+    end_left, start_right = start, stop
+    # Print starting inside the left character's box is its own; ending inside the right
+    # one's, that one's.
+    if clusters and start + clusters[0][0] < left[2]:
+        end_left = start + int(clusters.pop(0)[1]) + 1
+    if clusters and start + clusters[-1][1] > right[1]:
+        start_right = start + int(clusters.pop()[0])
+    return end_left, start_right, bool(clusters)
+
+
+def _headline_char(text: str) -> bool:
+    """A Chinese character or full-width mark ("厄尔·门罗：" / "再添新动能")."""
+    return _ideograph(text) or (len(text) == 1 and char_width(text) == 2
+                                and not text.isalnum())
 
 
 def _read_gap(rgb: Any, ink: Any, top: int, bottom: int, x0: int, x1: int) -> list[_Char]:
