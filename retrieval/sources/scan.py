@@ -52,6 +52,8 @@ _PHRASE_SIZES = 1.25
 _PHRASE_JOIN = 0.9
 _PHRASE_BLANK = 0.45
 _GLYPH_BREAK = 0.25  # ems of blank inside one character's print at most (川, 八)
+_EDGE_REACH = 1.5  # ems beyond a headline's ends searched for a character left out
+_EDGE_GLYPH = 0.4  # ems of print at least as wide as a character
 _PHRASE_OVERLAP = 1.0  # ems two boxes of one row may overlap and still be one headline
 _MISSED_GAP = 4.0  # ems between two pieces of a row read again for a missed character
 _MISSED_SCORE = 0.8
@@ -113,7 +115,8 @@ def ocr_image(image: Image, *, where: str) -> PageLayout:
         pieces += [_Piece(group, top, bottom) for group in groups]
     ink = np.asarray(image.convert("L")) < _INK
     lines: list[TextLine] = []
-    for piece in _join_phrases(pieces, display, rgb, ink):
+    joined = _join_phrases(pieces, display, rgb, ink)
+    for piece in [_read_edges(piece, joined, display, rgb, ink) for piece in joined]:
         height = piece.bottom - piece.top
         chars = piece.chars
         if height >= display:
@@ -397,6 +400,56 @@ def _headline_char(text: str) -> bool:
     """A Chinese character or full-width mark ("厄尔·门罗：" / "再添新动能")."""
     return _ideograph(text) or (len(text) == 1 and char_width(text) == 2
                                 and not text.isalnum())
+
+
+def _read_edges(piece: _Piece, pieces: list[_Piece], display: float, rgb: Any, ink: Any
+                ) -> _Piece:
+    """A display line with the characters recognition left out at its ends read again.
+
+    The detector may leave a headline's first or last character outside the line's box
+    ("国建筑工程" for 中国建筑工程): print within an em of the line's end, on its row and
+    in no other line's box, is read on its own and kept if it reads as Chinese characters.
+    """
+    import numpy as np
+
+    height = piece.bottom - piece.top
+    if height < display:
+        return piece
+    size = height / _BOX_PAD
+    top, bottom = int(piece.top), int(piece.bottom) + 1
+    inked = ink[top:bottom].any(axis=0).copy()
+    for other in pieces:
+        if other is not piece and other.top < piece.bottom and piece.top < other.bottom:
+            inked[int(other.chars[0][1]):int(max(x1 for _, _, x1 in other.chars)) + 1] = False
+    chars = list(piece.chars)
+    for side in (-1, 1):
+        edge = int(chars[0][1]) if side < 0 else int(max(x1 for _, _, x1 in chars)) + 1
+        if side < 0:
+            window_start, window_stop = max(0, edge - int(_EDGE_REACH * size)), edge
+        else:
+            window_start, window_stop = edge, min(len(inked), edge + int(_EDGE_REACH * size))
+        columns = np.flatnonzero(inked[window_start:window_stop]) + window_start
+        if not len(columns):
+            continue
+        breaks = np.flatnonzero(np.diff(columns) > _GLYPH_BREAK * size)
+        clusters = list(zip(np.concatenate(([columns[0]], columns[breaks + 1])),
+                            np.concatenate((columns[breaks], [columns[-1]])), strict=True))
+        # Print running on from the line's own end character is that character's.
+        if side < 0 and clusters[-1][1] >= edge - 1:
+            clusters.pop()
+        elif side > 0 and clusters and clusters[0][0] <= edge:
+            clusters.pop(0)
+        if not clusters:
+            continue
+        start, stop = clusters[-1] if side < 0 else clusters[0]
+        if stop - start + 1 < _EDGE_GLYPH * size:
+            continue  # a mark or a speck, not a character
+        missed = _read_gap(rgb, ink, top, bottom, int(start), int(stop) + 1)
+        if missed and _headline_char(chars[0][0] if side < 0 else chars[-1][0]):
+            chars = missed + chars if side < 0 else chars + missed
+    if len(chars) == len(piece.chars):
+        return piece
+    return _Piece(chars, piece.top, piece.bottom)
 
 
 def _read_gap(rgb: Any, ink: Any, top: int, bottom: int, x0: int, x1: int) -> list[_Char]:
