@@ -53,6 +53,8 @@ _SAME_SIZE_SHORT = (0.65, 1.45)  # the same for a line of at most _SHORT_LINE ch
 _SHORT_LINE = 5  # size a scan measures worst (a column's last line, "五速。")
 _INDENT = 1.2  # a line starting this far right of its column's edge starts a paragraph
 _SHORT = 1.0  # a line ending this far left of its column's right edge ended its paragraph
+_STRAY_REACH = 1.5  # a line running this far across a gutter (OCR) does not close it
+_MAX_STRAYS = 2  # ... when at most this many lines do
 _RULE_SPAN = 0.8  # a printed rule covering this share of a region's width (height) cuts it
 # Running head and foot: lines in these top/bottom shares of the page height.
 _HEAD_BAND = 0.08
@@ -185,6 +187,8 @@ def _cut(items: list[_Item], body: float, out: list[list[TextLine]],
         return
     groups = _split(items, 0, _MIN_GUTTER * body)
     if len(groups) == 1:
+        groups = _split_past_strays(items, body)
+    if len(groups) == 1:
         strips = _split(items, 1, _MIN_ROW_GAP * body)
         groups = _keep_heads_with_bodies(strips, body)
         if len(groups) == 1:
@@ -219,6 +223,46 @@ def _keep_heads_with_bodies(strips: list[list[_Item]], body: float) -> list[list
         else:
             merged.append(pending)
     return merged
+
+
+def _split_past_strays(items: list[_Item], body: float) -> list[list[_Item]]:
+    """Split at gutters that a line or two runs into by at most _STRAY_REACH body sizes.
+
+    OCR's detector may run a line on across a narrow gutter into the next column's first
+    character ("分析例会，通过季度分 延"); that one box would otherwise hide the gutter and
+    interleave two columns. A gutter is found on the lines' cores (body lines less their
+    ends) and kept when at most _MAX_STRAYS lines cross it, each only just; a line set
+    across two columns (a caption, a headline) crosses far and keeps them together.
+    """
+    def core(item: _Item) -> tuple[float, float]:
+        b = item.box
+        if item.line is None or item.line.size >= body * _DISPLAY:
+            return b.x0, b.x1
+        trim = min(_STRAY_REACH * body, (b.x1 - b.x0) / 4)
+        return b.x0 + trim, b.x1 - trim
+
+    def crossing(at: float) -> int | None:
+        """How many items run just across ``at``; None when one runs far across it."""
+        strays = 0
+        for item in items:
+            if item.box.x0 < at < item.box.x1:
+                if min(at - item.box.x0, item.box.x1 - at) > _STRAY_REACH * body:
+                    return None
+                strays += 1
+        return strays
+
+    ordered = sorted(items, key=lambda item: core(item)[0])
+    groups: list[list[_Item]] = [[ordered[0]]]
+    reach = core(ordered[0])[1]
+    for item in ordered[1:]:
+        start, end = core(item)
+        strays = crossing((reach + start) / 2) if start - reach > _MIN_GUTTER * body else None
+        if strays is not None and 0 < strays <= _MAX_STRAYS:
+            groups.append([item])
+        else:
+            groups[-1].append(item)
+        reach = max(reach, end)
+    return groups
 
 
 def _split_at_rules(items: list[_Item], rules: tuple[Box, ...], axis: int
