@@ -251,12 +251,19 @@ def _split_past_strays(items: list[_Item], body: float) -> list[list[_Item]]:
                 strays += 1
         return strays
 
+    def fewest_strays(low: float, high: float) -> int | None:
+        """The fewest lines crossing a cut anywhere in ``low``-``high`` (None: none clear)."""
+        edges = [x for item in items for x in (item.box.x0, item.box.x1) if low < x < high]
+        counts = [c for c in map(crossing, [low, (low + high) / 2, high, *edges])
+                  if c is not None]
+        return min(counts) if counts else None
+
     ordered = sorted(items, key=lambda item: core(item)[0])
     groups: list[list[_Item]] = [[ordered[0]]]
     reach = core(ordered[0])[1]
     for item in ordered[1:]:
         start, end = core(item)
-        strays = crossing((reach + start) / 2) if start - reach > _MIN_GUTTER * body else None
+        strays = fewest_strays(reach, start) if start - reach > _MIN_GUTTER * body else None
         if strays is not None and 0 < strays <= _MAX_STRAYS:
             groups.append([item])
         else:

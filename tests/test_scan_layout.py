@@ -1,0 +1,155 @@
+"""The scan path's layout rules on hand-placed OCR-like lines and small drawn images.
+
+What OCR boxes get wrong (docs/page-format.md, "PDF pages and scans"): a subtitle piece
+sized as body type, a line that runs on across a gutter, a box's padding taken for type size.
+The rules that read past them are shown here without running OCR; bench/pdf_pages.py --scan
+measures them on rendered pages.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from bench.pdfgen import font_path
+from retrieval.sources import scan
+from retrieval.sources.page_geometry import (
+    Box,
+    PageLayout,
+    TextLine,
+    parse_layout,
+    reading_order,
+)
+
+
+def _line(text: str, x0: float, top: float, size: float = 9.0) -> TextLine:
+    return TextLine(text, x0, top, x0 + len(text) * size, top + size, size)
+
+
+def _column(x0: float, top: float, texts: list[str]) -> list[TextLine]:
+    return [_line(text, x0, top + k * 13.5, 9.0) for k, text in enumerate(texts)]
+
+
+_LEFT = ["新西兰鸲鹟是新西兰鸲鹟科的", "一种，原住在北岛。", "它们生活在天然森林中。"]
+_RIGHT = ["市国土空间规划审查委员会召", "开2023年第六次会议，集中", "研究审议了规划方案。"]
+_BELOW = ["10月7日，记者在冠县美安建材", "集团看到，一台台大型智能化", "设备正在运转。"]
+
+
+def _row_page(rules: tuple[Box, ...]) -> PageLayout:
+    """Two blocks side by side, their headline row holding a subtitle piece that OCR sized
+    as body type, above a block across the page; the rows only a printed rule apart."""
+    lines = [
+        _line("新西兰鸲鹟迎来新进展", 40, 100, 20.0),
+        _line("——关于", 60, 124, 12.0),
+        _line("Petroica", 100, 124, 9.0),  # the subtitle's Latin half, measured as body
+        _line("市国土空间规划审查委员会召开会议", 330, 100, 20.0),
+        *_column(40, 150, _LEFT),
+        *_column(330, 150, _RIGHT),
+        _line("链上发力攀高向强", 40, 196, 48.0),
+        *_column(40, 252, _BELOW[:2]),
+        *_column(330, 252, _BELOW[2:]),
+    ]
+    return PageLayout(tuple(lines), (), 842, 1191, rules)
+
+
+def test_a_printed_rule_between_rows_keeps_each_block_with_its_headline() -> None:
+    rule = Box(40, 192, 800, 192.6)
+    articles, _ = parse_layout(_row_page((rule,)))
+    bodies = {a.title: a.text for a in articles}
+    assert bodies["新西兰鸲鹟迎来新进展"].startswith("Petroica" + _LEFT[0])
+    assert bodies["市国土空间规划审查委员会召开会议"] == "".join(_RIGHT)
+    assert bodies["链上发力攀高向强"] == "".join(_BELOW)
+    # Without the rule, white space alone reads both headlines first and loses a block.
+    unruled, _ = parse_layout(_row_page(()))
+    assert {a.title: a.text for a in unruled} != bodies
+
+
+def test_a_rule_shorter_than_the_region_does_not_cut_it() -> None:
+    # A rule under one column (an underline, a box's edge) does not part the page.
+    short = Box(40, 192, 160, 192.6)
+    assert parse_layout(_row_page((short,)))[0] == parse_layout(_row_page(()))[0]
+
+
+def test_a_line_run_on_across_a_gutter_does_not_interleave_the_columns() -> None:
+    # OCR's detector read the first line of column one on into column two's first
+    # character ("…季度分 延"); the gutter under it still parts the columns.
+    left = ["分析例会，通过季度分", "析加强与机构点对点", "督导，面对面座谈。"]
+    right = ["建24小时线上线下一", "体化数字普惠金融服", "务网络，效率提升。"]
+    lines = [_line("助推普惠金融量增面扩", 40, 100, 20.0),
+             *_column(40, 140, left), *_column(140, 140, right)]
+    stray = lines[1]
+    lines[1] = TextLine(stray.text + " 延", stray.x0, stray.top, stray.x1 + 14, stray.bottom,
+                        stray.size)
+    [article], _ = parse_layout(PageLayout(tuple(lines), (), 842, 1191))
+    # The stray character stays on its line; the columns follow each other whole.
+    assert article.text.replace("\n", "") == "分析例会，通过季度分延" + "".join(left[1:]) + \
+        "".join(right)
+
+
+def test_a_line_set_across_two_columns_keeps_them_together() -> None:
+    # A caption across both columns crosses the gutter far: the columns are not parted.
+    lines = [*_column(40, 100, ["一二三四五六七八九十"] * 3),
+             _line("两栏之间的图片说明文字横跨两栏两栏之间的说", 40, 141, 9.0),
+             *_column(40, 155, ["一二三四五六七八九十"] * 2),
+             *_column(140, 100, ["甲乙丙丁戊己庚辛壬癸"] * 3),
+             *_column(140, 155, ["甲乙丙丁戊己庚辛壬癸"] * 2)]
+    leaves = reading_order(lines, (), 9.0)
+    assert any({"一", "甲"} <= {line.text[0] for line in leaf} for leaf in leaves)
+
+
+def test_rules_are_long_thin_runs_of_print_outside_text() -> None:
+    ink = np.zeros((1000, 1000), dtype=bool)
+    ink[500:502, 20:980] = True  # a rule between two rows of blocks
+    ink[20:480, 600:602] = True  # a rule between two blocks of the upper row
+    ink[100:300, 20:500] = True  # a picture: thick
+    ink[700:702, 20:100] = True  # short: a headline's stroke or an underline
+    ink[800:802, 20:980] = True  # inside a text line's box
+    text = TextLine("一二三", 10, 790, 990, 815, 20)
+    rules = scan._rules(ink, [text])
+    assert sorted((r.x0, r.top, r.x1, r.bottom) for r in rules) == [
+        (20.0, 500.0, 980.0, 502.0), (600.0, 20.0, 602.0, 480.0)]
+
+
+def _drawn(lines: list[tuple[str, int, int]]) -> tuple[np.ndarray, list[list[scan._Char]]]:
+    """Lines of text drawn at (size px, top px), and each character's box, as OCR gives."""
+    image = Image.new("L", (900, 200), 255)
+    draw = ImageDraw.Draw(image)
+    boxes = []
+    for text, size, top in lines:
+        font = ImageFont.truetype(str(font_path()), size)
+        x = 10.0
+        chars: list[scan._Char] = []
+        for ch in text:
+            draw.text((x, top), ch, font=font, fill=0)
+            width = font.getlength(ch)
+            chars.append((ch, x, x + width))
+            x += width + size * 0.3  # justified: wide gaps, as a pitch would overstate
+        boxes.append(chars)
+    return np.asarray(image) < 160, boxes
+
+
+def test_a_scanned_lines_type_size_is_read_from_its_characters_print() -> None:
+    # Body type at 20 px and caption type at 17 px, both spread wide: the print's height
+    # tells them apart where a justified line's pitch and a padded box's height do not.
+    ink, (body, caption) = _drawn([("国家金融监督管理总局聊城", 20, 20),
+                                   ("聊城监管分局持续督导辖内", 17, 100)])
+    body_size = scan._ink_size(body, 14, 48, ink)
+    caption_size = scan._ink_size(caption, 95, 123, ink)
+    assert body_size is not None and caption_size is not None
+    assert abs(body_size - 20) <= 1.5 and abs(caption_size - 17) <= 1.5
+    assert caption_size / body_size < 0.93  # page_geometry's caption threshold
+    assert scan._ink_size(body[:1], 14, 48, ink) is None  # one character: too few to tell
+
+
+def test_a_headlines_gap_is_read_on_its_print_not_on_loose_character_boxes() -> None:
+    ink, [chars] = _drawn([("同构前世今生", 60, 40)])
+    strip = ink[30:110]
+    size = 60.0
+    # Recognition's box for 今 starts inside its print; the box for 世 takes in the gap.
+    left = (chars[3][0], chars[3][1], chars[4][1] - 2)
+    right = (chars[4][0], chars[4][1] + 12, chars[4][2])
+    end_left, start_right, other = scan._glyph_edges(strip, left, right, size)
+    assert not other and end_left <= chars[4][1] + 1 and start_right <= chars[4][1] + 12
+    # A character between them that recognition left out is print of its own.
+    wide_left = (chars[2][0], chars[2][1], chars[3][1] - 2)
+    assert scan._glyph_edges(strip, wide_left, right, size)[2]
