@@ -66,7 +66,10 @@ _FLUSH = 0.3  # lines whose edges are this many line heights apart are set flush
 _RULE_LENGTH = 0.1
 _RULE_THICKNESS = 0.004
 # A reporters' credit in a byline box or a dateline: its names are group 1 or 2.
-_CREDIT = re.compile(r"(?:本报|本刊)记者(.{2,12}?)(?:摄|$)|[（(]记者(.{2,16}?)[）)]")
+# A dateline's credit may break over two lines ("本报讯（记者 吴霞" / "彦 蒋怡飞）"): group 2
+# runs to the line's end, group 3 is the rest of a bracket opened on the line above.
+_CREDIT = re.compile(r"(?:本报|本刊)记者(.{2,12}?)(?:摄|$)|[（(]记者(.{2,16}?)(?:[）)]|$)"
+                     r"|^([^（()）]{1,12}?)[）)]")
 # OCR reads the byline box's "■"/"□" as the character 口 (or 回).
 _MISREAD_MARKER = re.compile(f"^[口回][{SPACES}]*(?=本报|本刊|记者|通讯员|特约)")
 
@@ -213,7 +216,7 @@ def _measured_pairs(chars: list[_Char], display: bool) -> range:
     credit = _CREDIT.search("".join(word for word, _, _ in chars))
     if credit is None:
         return range(0)
-    start, end = credit.span(1) if credit.group(1) is not None else credit.span(2)
+    start, end = credit.span(next(k for k in (1, 2, 3) if credit.group(k) is not None))
     return range(start, end - 1)
 
 
