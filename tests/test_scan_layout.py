@@ -153,3 +153,15 @@ def test_a_headlines_gap_is_read_on_its_print_not_on_loose_character_boxes() -> 
     # A character between them that recognition left out is print of its own.
     wide_left = (chars[2][0], chars[2][1], chars[3][1] - 2)
     assert scan._glyph_edges(strip, wide_left, right, size)[2]
+
+
+def test_a_columns_last_line_reaching_into_the_foot_band_is_kept() -> None:
+    # The foot band is the bottom 6% of the page: a block set to the bottom of the type
+    # area may end in it; the running foot under the rule is still dropped.
+    texts = ["李奥拿氏倭管蛇是蛇亚", "目倭管蛇科下的一个品种，", "主要分布于马来西亚。"]
+    lines = [_line("李奥拿氏倭管蛇稳步推进", 40, 1070, 20.0), *_column(40, 1100, texts),
+             _line("责编：杨娜 版式：陈芳 校对：陈敏", 40, 1170, 8.0)]
+    rule = Box(40, 1145, 800, 1145.6)
+    [article], facts = parse_layout(PageLayout(tuple(lines), (), 842, 1191, (rule,)))
+    assert lines[3].top >= 1191 * 0.94
+    assert article.text == "".join(texts)

@@ -118,6 +118,7 @@ def split_furniture(layout: PageLayout) -> tuple[list[TextLine], PageFacts]:
     band_lines = [line for line in layout.lines
                   if line.bottom <= layout.height * _HEAD_BAND
                   or line.top >= layout.height * (1 - _FOOT_BAND)]
+    band_lines = _detached(band_lines, layout)
     # Read as one text: OCR may cut the head into pieces ("2023年10月9日" / "星期一").
     date, page, furniture = head_facts(" ".join(line.text for line in band_lines))
     if not furniture:
@@ -132,6 +133,37 @@ def split_furniture(layout: PageLayout) -> tuple[list[TextLine], PageFacts]:
     dropped = set(band_lines)
     kept = [line for line in layout.lines if line not in dropped]
     return kept, PageFacts(date, page, paper)
+
+
+def _detached(band_lines: list[TextLine], layout: PageLayout) -> list[TextLine]:
+    """The band's lines less those that go on a column of the page's content.
+
+    A column's last line may reach into the foot band (a block set to the bottom of the
+    type area): set right under a content line, no farther than its own height and with no
+    rule between, it is content, not the running foot.
+    """
+    content = [line for line in layout.lines if line not in set(band_lines)]
+    changed = True
+    while changed:
+        changed = False
+        for line in band_lines:
+            if any(_attached(line, other, layout.rules) for other in content):
+                band_lines = [kept for kept in band_lines if kept is not line]
+                content.append(line)
+                changed = True
+                break
+    return band_lines
+
+
+def _attached(line: TextLine, other: TextLine, rules: Sequence[Box]) -> bool:
+    """Whether ``line`` is set right above or below ``other`` in the same column."""
+    gap = max(line.top - other.bottom, other.top - line.bottom)
+    if not 0 <= gap <= line.bottom - line.top or line.x1 <= other.x0 or other.x1 <= line.x0:
+        return False
+    upper, lower = (other, line) if other.top < line.top else (line, other)
+    return not any(rule.x1 - rule.x0 >= rule.bottom - rule.top
+                   and upper.bottom <= (rule.top + rule.bottom) / 2 <= lower.top
+                   and rule.x0 < line.x1 and line.x0 < rule.x1 for rule in rules)
 
 
 def body_size(lines: Iterable[TextLine]) -> float:
