@@ -54,6 +54,7 @@ _PHRASE_BLANK = 0.45
 _GLYPH_BREAK = 0.25  # ems of blank inside one character's print at most (川, 八)
 _EDGE_REACH = 1.5  # ems beyond a headline's ends searched for a character left out
 _EDGE_GLYPH = 0.4  # ems of print at least as wide as a character
+_HALF_GLYPH = 0.5  # ems wide and tall print between two headline pieces is a character
 _PHRASE_OVERLAP = 1.0  # ems two boxes of one row may overlap and still be one headline
 _MISSED_GAP = 4.0  # ems between two pieces of a row read again for a missed character
 _MISSED_SCORE = 0.8
@@ -350,8 +351,10 @@ def _phrase_pair(left: _Piece, right: _Piece, display: float, rgb: Any, ink: Any
         top, bottom = int(min(left.top, right.top)), int(max(left.bottom, right.bottom)) + 1
         start, stop, _ = _glyph_edges(ink[top:bottom], left.chars[-1], chars[0], size)
         missed = _read_gap(rgb, ink, top, bottom, start, stop)
-        if not missed:
+        if not missed and not _unread_character(ink[top:bottom, start:stop], size):
             return None
+        # A character recognition cannot read at all (穴[蝰]的前世今生) is lost, but the
+        # headline stays one line, so its block is not cut in two at it.
         chars = missed + chars
     return _Piece(left.chars + chars, min(left.top, right.top), max(left.bottom, right.bottom))
 
@@ -397,6 +400,17 @@ def _glyph_edges(strip: Any, left: _Char, right: _Char, size: float) -> tuple[in
     if clusters and start + clusters[-1][1] > right[1]:
         start_right = start + int(clusters.pop()[0])
     return end_left, start_right, bool(clusters)
+
+
+def _unread_character(gap: Any, size: float) -> bool:
+    """Whether the print in a gap is a character's: as wide and as tall as half of one (a
+    rule between two blocks is thin, a speck small)."""
+    import numpy as np
+
+    columns = np.flatnonzero(gap.any(axis=0))
+    rows = np.flatnonzero(gap.any(axis=1))
+    return bool(len(columns)) and columns[-1] - columns[0] + 1 >= _HALF_GLYPH * size \
+        and rows[-1] - rows[0] + 1 >= _HALF_GLYPH * size
 
 
 def _headline_char(text: str) -> bool:
