@@ -162,6 +162,20 @@ def test_a_columns_last_line_reaching_into_the_foot_band_is_kept() -> None:
     lines = [_line("李奥拿氏倭管蛇稳步推进", 40, 1070, 20.0), *_column(40, 1100, texts),
              _line("责编：杨娜 版式：陈芳 校对：陈敏", 40, 1170, 8.0)]
     rule = Box(40, 1145, 800, 1145.6)
-    [article], facts = parse_layout(PageLayout(tuple(lines), (), 842, 1191, (rule,)))
+    [article], _ = parse_layout(PageLayout(tuple(lines), (), 842, 1191, (rule,)))
     assert lines[3].top >= 1191 * 0.94
     assert article.text == "".join(texts)
+
+
+def test_a_gap_holding_characters_recognition_cannot_read_is_no_gutter() -> None:
+    # 鸲鹟 are not in the recogniser's dictionary: it leaves them out and a gap opens in the
+    # line as wide as a gutter's; their print tells it from one.
+    ink, [chars] = _drawn([("新西兰鸲鹟科的一种", 20, 20)])
+    kept = [char for k, char in enumerate(chars) if k not in (3, 4)]
+    boxes = [[[x0, 16], [x1, 16], [x1, 44], [x0, 44]] for _, x0, x1 in kept]
+    words = [word for word, _, _ in kept]
+    strip = ink[16:45]
+    assert len(scan._split_at_gutters(boxes, words, 28, strip)) == 1
+    blank = strip.copy()
+    blank[:, int(chars[2][2]) + 1:int(chars[5][1]) - 1] = False  # a gutter: nothing there
+    assert [len(group) for group in scan._split_at_gutters(boxes, words, 28, blank)] == [3, 4]

@@ -41,6 +41,7 @@ _MIN_SCORE = 0.5  # recognitions below this confidence are dropped (the library'
 # is a gutter between columns; one this much wider than the line's usual gap is a space.
 _OCR_GUTTER = 0.8
 _WORD_SPACE = 0.35
+_GUTTER_BLANK = 0.5  # line heights of blank a gutter leaves at least (unread characters less)
 _INK = 160  # grey levels below this are print
 _DISPLAY_HEIGHT = 1.6  # lines this much taller than the page's median are display type
 _PHRASE_GAP = 0.22  # ems a headline's phrase gap is wider than its usual character gap
@@ -106,18 +107,19 @@ def ocr_image(image: Image, *, where: str) -> PageLayout:
     found_lines = list(result or [])
     heights = sorted(_height(found[0]) for found in found_lines)
     display = _DISPLAY_HEIGHT * heights[len(heights) // 2] if heights else 0.0
+    ink = np.asarray(image.convert("L")) < _INK
     pieces: list[_Piece] = []
     for found in found_lines:
         box, text = found[0], str(found[1])
         ys = [float(point[1]) for point in box]
         top, bottom = min(ys), max(ys)
         if len(found) >= 5 and len(found[3]) == len(found[4]) and found[4]:
-            groups = _split_at_gutters(found[3], [str(w) for w in found[4]], bottom - top)
+            groups = _split_at_gutters(found[3], [str(w) for w in found[4]], bottom - top,
+                                       ink[int(top):int(bottom) + 1])
         else:
             xs = [float(point[0]) for point in box]
             groups = [[(text, min(xs), max(xs))]]
         pieces += [_Piece(group, top, bottom) for group in groups]
-    ink = np.asarray(image.convert("L")) < _INK
     lines: list[TextLine] = []
     joined = _join_phrases(pieces, display, rgb, ink)
     for piece in [_read_edges(piece, joined, display, rgb, ink) for piece in joined]:
@@ -189,18 +191,21 @@ def _height(box: Any) -> float:
 _Char = tuple[str, float, float]  # a recognised character and its left and right edge
 
 
-def _split_at_gutters(boxes: list[Any], words: list[str], height: float) -> list[list[_Char]]:
+def _split_at_gutters(boxes: list[Any], words: list[str], height: float, ink: Any
+                      ) -> list[list[_Char]]:
     """Cut a detected line where its characters leave a gutter between columns.
 
     The detector may run the lines of two columns together; recognition places every
-    character, so the gutter shows.
+    character, so the gutter shows. A gap without a blank as wide as a gutter holds
+    characters recognition cannot read ("新西兰[鸲鹟]（"): the line stays whole.
     """
     groups: list[list[_Char]] = []
     reach = 0.0
     for box, word in zip(boxes, words, strict=True):
         x0 = min(float(point[0]) for point in box)
         x1 = max(float(point[0]) for point in box)
-        if not groups or x0 - reach > _OCR_GUTTER * height:
+        if not groups or (x0 - reach > _OCR_GUTTER * height and _blank_runs(
+                [groups[-1][-1], (word, x0, x1)], ink)[0] >= _GUTTER_BLANK * height):
             groups.append([])
         groups[-1].append((word, x0, x1))
         reach = max(reach, x1)
