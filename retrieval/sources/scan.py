@@ -57,7 +57,7 @@ _EDGE_REACH = 1.5  # ems beyond a headline's ends searched for a character left 
 _EDGE_GLYPH = 0.4  # ems of print at least as wide as a character
 _HALF_GLYPH = 0.5  # ems wide and tall print between two headline pieces is a character
 _PHRASE_OVERLAP = 1.0  # ems two boxes of one row may overlap and still be one headline
-_MISSED_GAP = 4.0  # ems between two pieces of a row read again for a missed character
+_MISSED_GAP = 6.0  # ems between two pieces of a row read again for a missed character
 _MISSED_SCORE = 0.8
 _BARS = "|｜"  # what recognition reads into a letter-spaced headline's gap
 _LATIN_SHARE = 0.3  # a line with this share of Latin letters is sized by its neighbours
@@ -324,7 +324,7 @@ def _join_phrases(pieces: list[_Piece], display: float, rgb: Any, ink: Any
     joined: list[_Piece] = []
     for piece in sorted(pieces, key=lambda piece: piece.chars[0][1]):
         for i, left in enumerate(joined):
-            merged = _phrase_pair(left, piece, display, rgb, ink)
+            merged = _phrase_pair(left, piece, display, rgb, ink, pieces)
             if merged is not None:
                 joined[i] = merged
                 break
@@ -333,8 +333,8 @@ def _join_phrases(pieces: list[_Piece], display: float, rgb: Any, ink: Any
     return joined
 
 
-def _phrase_pair(left: _Piece, right: _Piece, display: float, rgb: Any, ink: Any
-                 ) -> _Piece | None:
+def _phrase_pair(left: _Piece, right: _Piece, display: float, rgb: Any, ink: Any,
+                 pieces: list[_Piece]) -> _Piece | None:
     heights = sorted((left.bottom - left.top, right.bottom - right.top))
     overlap = min(left.bottom, right.bottom) - max(left.top, right.top)
     if (heights[0] < display or overlap < _SAME_ROW * heights[0]
@@ -355,6 +355,11 @@ def _phrase_pair(left: _Piece, right: _Piece, display: float, rgb: Any, ink: Any
         # Wider than a phrase gap: a character the detector left out, or a gutter.
         top, bottom = int(min(left.top, right.top)), int(max(left.bottom, right.bottom)) + 1
         start, stop, _ = _glyph_edges(ink[top:bottom], left.chars[-1], chars[0], size)
+        if any(other.top < bottom and top < other.bottom and other.chars[0][1] < stop
+               and start < other.chars[-1][2]
+               and other.chars[0] not in left.chars and other.chars[0] not in right.chars
+               for other in pieces):
+            return None  # another line between them: two blocks' headlines
         missed = _read_gap(rgb, ink, top, bottom, start, stop)
         if not missed and not _unread_character(ink[top:bottom, start:stop], size):
             return None
@@ -486,7 +491,7 @@ def _read_gap(rgb: Any, ink: Any, top: int, bottom: int, x0: int, x1: int) -> li
     except Exception:  # a crop recognition cannot read is a gap with nothing in it
         return []
     text, score = (str(result[0][0]), float(result[0][1])) if result else ("", 0.0)
-    if not text or score < _MISSED_SCORE or not all(_ideograph(ch) for ch in text):
+    if not text or score < _MISSED_SCORE or not all(_headline_char(ch) for ch in text):
         return []
     start, stop = x0 + float(inked[0]), x0 + float(inked[-1]) + 1
     pitch = (stop - start) / len(text)
