@@ -165,11 +165,14 @@ def _runs_along(ink: Any, length: float, thickness: float
     rows into bars at most ``thickness`` thick: (top row, start, bottom row, end)."""
     import numpy as np
 
-    padded = np.zeros((ink.shape[0], ink.shape[1] + 2), dtype=np.int8)
-    padded[:, 1:-1] = ink
+    # Only rows with that much print at all can hold such a run: a few on a page.
+    candidates = np.flatnonzero(ink.sum(axis=1) >= length)
+    padded = np.zeros((len(candidates), ink.shape[1] + 2), dtype=np.int8)
+    padded[:, 1:-1] = ink[candidates]
     steps = np.diff(padded, axis=1)
-    rows, starts = np.nonzero(steps == 1)
+    picked, starts = np.nonzero(steps == 1)
     _, ends = np.nonzero(steps == -1)
+    rows = candidates[picked]
     long = ends - starts >= length
     bars: list[list[float]] = []  # top, start, bottom, end
     for row, start, end in zip(rows[long], starts[long], ends[long], strict=True):
