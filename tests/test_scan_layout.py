@@ -179,3 +179,37 @@ def test_a_gap_holding_characters_recognition_cannot_read_is_no_gutter() -> None
     blank = strip.copy()
     blank[:, int(chars[2][2]) + 1:int(chars[5][1]) - 1] = False  # a gutter: nothing there
     assert [len(group) for group in scan._split_at_gutters(boxes, words, 28, blank)] == [3, 4]
+
+
+def _columns(x0s: list[float], top: float, text: str) -> list[TextLine]:
+    return [line for k, x0 in enumerate(x0s)
+            for line in _column(x0, top, [f"{text}{k}栏第一行文字", f"{text}{k}栏第二行文字"])]
+
+
+def test_a_column_under_a_headline_and_beside_a_narrow_subtitle_stays_with_its_headline(
+        ) -> None:
+    # The last column of a wide block sits just under the next block's headline (a rule
+    # above has already parted the rows): it is under its own headline, though not under that
+    # headline's narrower subtitle.
+    lines = [_line("筑信仰之基育时代新人啊", 65, 529, 40.0),
+             _line("——聚焦小萝卜头宋振中", 192, 580, 11.0),
+             *_columns([40, 169, 299, 428], 604, "甲"),
+             _line("唐音再添新动能", 565, 525, 32.0),
+             *_columns([557, 687], 575, "乙")]
+    articles, _ = parse_layout(PageLayout(tuple(lines), (), 842, 1191))
+    bodies = {a.title: a.text for a in articles}
+    assert "甲3栏" in bodies["筑信仰之基育时代新人啊"] and "甲3栏" not in bodies["唐音再添新动能"]
+
+
+def test_a_column_level_with_a_narrow_headlines_block_is_read_under_it() -> None:
+    # A headline narrower than its block leaves its first column outside its span, nearer
+    # the previous block's head than to its own; it starts level with the columns under
+    # this headline, not with the previous block's, so it is this story's.
+    lines = [_line("隐面龙属稳步推进", 46, 415, 24.0),
+             _line("——探访隐面龙", 74, 447, 12.0),
+             *_columns([40, 151], 473, "甲"),
+             _line("稳步推进", 388, 423, 45.0),
+             *_columns([262, 373, 483], 487, "乙")]
+    articles, _ = parse_layout(PageLayout(tuple(lines), (), 842, 1191))
+    bodies = {a.title: a.text for a in articles}
+    assert len(articles) == 2 and bodies["稳步推进"].startswith("乙0栏")

@@ -429,26 +429,50 @@ def _headlines_first(runs: list[tuple[str, list[TextLine]]], body: float
 
     A headline narrower than its block leaves the block's outer columns outside its span,
     and the cut reads them first. Such a column starts just below the headline, does not
-    sit under the previous headline and is nearer to this one (rule 4).
+    sit under the previous head (kicker, headline and subtitle) and is nearer to this one
+    or, failing that, starts level with the first column under this headline and not with
+    the first under the previous one (a block's columns start at one height; rule 4).
     """
     runs = list(runs)
     for index in range(1, len(runs)):
         kind, head = runs[index]
         if kind != "display":
             continue
+        after = runs[index + 1] if index + 1 < len(runs) else None
+        first_top = after[1][0].top if after is not None and after[0] == "body" else None
         k = index
         while k > 0 and runs[k - 1][0] == "body":
             column = runs[k - 1][1]
             below = 0 <= column[0].top - head[-1].bottom <= 6 * body
-            previous = next((r for _, r in (run for run in reversed(runs[:k - 1])
-                                            if run[0] == "display")), None)
-            if not below or (previous is not None and (
-                    _span_gap(column, previous) == 0
-                    or _span_gap(column, previous) <= _span_gap(column, head))):
+            previous, previous_top = _previous_head(runs[:k - 1])
+            if not below:
                 break
+            if previous is not None:
+                if _span_gap(column, previous) == 0:
+                    break
+                level = first_top is not None and abs(column[0].top - first_top) <= body / 2 \
+                    and (previous_top is None or abs(column[0].top - previous_top) > body / 2)
+                if _span_gap(column, previous) <= _span_gap(column, head) and not level:
+                    break
             runs[k - 1], runs[k] = runs[k], runs[k - 1]
             k -= 1
     return runs
+
+
+def _previous_head(runs: list[tuple[str, list[TextLine]]]
+                   ) -> tuple[list[TextLine] | None, float | None]:
+    """The lines of the last head read (its kicker, headline and subtitle runs together: a
+    subtitle alone is narrower than the block its headline spans), and the top of the
+    column read right after it."""
+    end = next((k for k in range(len(runs) - 1, -1, -1) if runs[k][0] == "display"), None)
+    if end is None:
+        return None, None
+    start = end
+    while start > 0 and runs[start - 1][0] == "display":
+        start -= 1
+    after = runs[end + 1] if end + 1 < len(runs) else None
+    top = after[1][0].top if after is not None and after[0] == "body" else None
+    return [line for _, lines in runs[start:end + 1] for line in lines], top
 
 
 def _stories(leaves: list[list[TextLine]], body: float) -> list[_Story]:
