@@ -73,8 +73,9 @@ def test_a_rule_shorter_than_the_region_does_not_cut_it() -> None:
 def test_a_line_run_on_across_a_gutter_does_not_interleave_the_columns() -> None:
     # OCR's detector read the first line of column one on into column two's first
     # character ("…季度分 延"); the gutter under it still parts the columns.
-    left = ["分析例会，通过季度分", "析加强与机构点对点", "督导，面对面座谈。"]
-    right = ["建24小时线上线下一", "体化数字普惠金融服", "务网络，效率提升。"]
+    left = ["分析例会，通过季度分", "析加强与机构点对点", "督导，面对面座谈，",
+            "推动金融服务实体。"]
+    right = ["建24小时线上线下一", "体化数字普惠金融服", "务网络，贷款审批效", "率大幅提升。"]
     lines = [_line("助推普惠金融量增面扩", 40, 100, 20.0),
              *_column(40, 140, left), *_column(140, 140, right)]
     stray = lines[1]
@@ -84,6 +85,15 @@ def test_a_line_run_on_across_a_gutter_does_not_interleave_the_columns() -> None
     # The stray character stays on its line; the columns follow each other whole.
     assert article.text.replace("\n", "") == "分析例会，通过季度分延" + "".join(left[1:]) + \
         "".join(right)
+
+
+def test_a_short_line_at_a_columns_edge_is_no_column_of_its_own() -> None:
+    # A paragraph's short last line flush left under indented lines: its line is no column
+    # (a stray gutter needs lines clear of it on both sides).
+    lines = [_line("《Go车志》，于2007年7月至2009年于电视台播出，", 60, 100, 9.0),
+             _line("为主。", 40, 111, 9.0),
+             _line("让观众了解台湾汽车市场的生态与变化。", 60, 122, 9.0)]
+    assert len(reading_order(lines, (), 9.0)) == 1
 
 
 def test_a_line_set_across_two_columns_keeps_them_together() -> None:

@@ -55,6 +55,7 @@ _INDENT = 1.2  # a line starting this far right of its column's edge starts a pa
 _SHORT = 1.0  # a line ending this far left of its column's right edge ended its paragraph
 _STRAY_REACH = 1.5  # a line running this far across a gutter (OCR) does not close it
 _MAX_STRAYS = 2  # ... when at most this many lines do
+_GUTTER_LINES = 3  # ... and at least this many lines stand clear of it on each side
 _RULE_SPAN = 0.8  # a printed rule covering this share of a region's width (height) cuts it
 # Running head and foot: lines in these top/bottom shares of the page height.
 _HEAD_BAND = 0.08
@@ -274,14 +275,19 @@ def _split_past_strays(items: list[_Item], body: float) -> list[list[_Item]]:
         return b.x0 + trim, b.x1 - trim
 
     def crossing(at: float) -> int | None:
-        """How many items run just across ``at``; None when one runs far across it."""
-        strays = 0
+        """How many items run just across ``at``; None when one runs far across it, or when
+        either side holds fewer than _GUTTER_LINES lines clear of it (no column there)."""
+        strays = left = right = 0
         for item in items:
             if item.box.x0 < at < item.box.x1:
                 if min(at - item.box.x0, item.box.x1 - at) > _STRAY_REACH * body:
                     return None
                 strays += 1
-        return strays
+            elif item.box.x1 <= at:
+                left += 1
+            else:
+                right += 1
+        return strays if min(left, right) >= _GUTTER_LINES else None
 
     def fewest_strays(low: float, high: float) -> int | None:
         """The fewest lines crossing a cut anywhere in ``low``-``high`` (None: none clear)."""
