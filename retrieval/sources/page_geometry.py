@@ -12,8 +12,9 @@ The rules (docs/page-format.md, "PDF pages and scans"):
 2. **Reading order** comes from a recursive cut of the page (an X-Y cut): at the printed
    rules that run across a region first, then along white space — a region is cut at every
    vertical gutter that runs through all of it, else at every horizontal gap wider than a
-   body line's spacing, and the pieces are read left to right or top to bottom. A headline set across its block keeps the block's columns together, so a
-   modular page (rows of rectangular blocks) reads block by block, column by column.
+   body line's spacing, and the pieces are read left to right or top to bottom. A headline
+   set across its block keeps the block's columns together, so a modular page (rows of
+   rectangular blocks) reads block by block, column by column.
 3. **Line kinds by size.** The body size is the size most characters are set in; lines
    clearly larger are display type (kicker, headline, subtitle), clearly smaller are
    captions.
