@@ -2,6 +2,7 @@
 
     python -m bench.pdf_pages --seeds 101-105 --pages 4          # born-digital PDFs
     python -m bench.pdf_pages --seeds 201 --pages 2 --scan       # rendered to PNG, via OCR
+    python -m bench.pdf_pages --seeds 201 --pages 2 --scan --dpi 300   # scanned finer
     python -m bench.pdf_pages --seeds 801-805 --pages 4 --jumps  # issues with continued stories
 
 Prints article-count exactness per page, title/author/kicker/subtitle accuracy and mean body
@@ -47,8 +48,8 @@ def _unspaced(title: str | None) -> str | None:
     return title.replace(" ", "") if title is not None else None
 
 
-def score_seed(seed: int, pages: int, *, scan: bool, verbose: bool = False
-               ) -> tuple[Score, list[float], int]:
+def score_seed(seed: int, pages: int, *, scan: bool, verbose: bool = False,
+               dpi: int = _SCAN_DPI) -> tuple[Score, list[float], int]:
     """The seed's score, seconds per page, and titles right once spaces are ignored.
 
     OCR loses a headline's phrase gap ("链上发力 攀高向强"); the last figure tells that
@@ -59,7 +60,7 @@ def score_seed(seed: int, pages: int, *, scan: bool, verbose: bool = False
     seconds: list[float] = []
     with tempfile.TemporaryDirectory(prefix="newsqa-pdfbench-") as folder:
         for path, truth in generate_pdf_pages(pages, seed, Path(folder)):
-            target = _render(path) if scan else path
+            target = _render(path, dpi) if scan else path
             start = time.perf_counter()
             loaded = load_path(target, source=truth.paper)
             seconds.append(time.perf_counter() - start)
@@ -118,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seeds", default="101-105")
     parser.add_argument("--pages", type=int, default=4, help="pages per seed")
     parser.add_argument("--scan", action="store_true", help="render to PNG and read by OCR")
+    parser.add_argument("--dpi", type=int, default=_SCAN_DPI,
+                        help=f"resolution scans are rendered at (default {_SCAN_DPI})")
     parser.add_argument("--jumps", action="store_true",
                         help="one issue per seed with stories continued on later pages")
     parser.add_argument("--verbose", action="store_true", help="print truth and parsed titles")
@@ -136,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             continued += printed
         else:
             score, took, unspaced_ok = score_seed(seed, args.pages, scan=args.scan,
-                                                  verbose=args.verbose)
+                                                  verbose=args.verbose, dpi=args.dpi)
         seconds += took
         unspaced += unspaced_ok
         for name in ("pages", "pages_count_ok", "articles", "titles_ok", "authors_ok",
@@ -148,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"seed {seed}: pages {score.pages} count-exact {score.pages_count_ok}/"
               f"{score.pages} titles {score.titles_ok / n:.3f} authors {score.authors_ok / n:.3f}"
               f" body {sum(score.similarity) / n:.4f}")
-    kind = "scans (OCR)" if args.scan else "born-digital PDFs"
+    kind = f"scans (OCR, {args.dpi} dpi)" if args.scan else "born-digital PDFs"
     if args.jumps:
         kind = "issues with jumps (each scored as one unit)"
     print(f"\n{kind}, seeds {args.seeds}, {args.pages} pages each")

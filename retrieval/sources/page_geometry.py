@@ -9,11 +9,12 @@ The rules (docs/page-format.md, "PDF pages and scans"):
 1. **Running head and foot.** Lines in the top or bottom band of the page that carry a date,
    a page number (第3版) or editors' labels are furniture: dropped, and read for the page's
    date and number.
-2. **Reading order** comes from a recursive cut of the page along white space (an X-Y cut):
-   a region is cut at every vertical gutter that runs through all of it, else at every
-   horizontal gap wider than a body line's spacing, and the pieces are read left to right or
-   top to bottom. A headline set across its block keeps the block's columns together, so a
-   modular page (rows of rectangular blocks) reads block by block, column by column.
+2. **Reading order** comes from a recursive cut of the page (an X-Y cut): at the printed
+   rules that run across a region first, then along white space — a region is cut at every
+   vertical gutter that runs through all of it, else at every horizontal gap wider than a
+   body line's spacing, and the pieces are read left to right or top to bottom. A headline
+   set across its block keeps the block's columns together, so a modular page (rows of
+   rectangular blocks) reads block by block, column by column.
 3. **Line kinds by size.** The body size is the size most characters are set in; lines
    clearly larger are display type (kicker, headline, subtitle), clearly smaller are
    captions.
@@ -53,6 +54,10 @@ _SAME_SIZE_SHORT = (0.65, 1.45)  # the same for a line of at most _SHORT_LINE ch
 _SHORT_LINE = 5  # size a scan measures worst (a column's last line, "五速。")
 _INDENT = 1.2  # a line starting this far right of its column's edge starts a paragraph
 _SHORT = 1.0  # a line ending this far left of its column's right edge ended its paragraph
+_STRAY_REACH = 1.5  # a line running this far across a gutter (OCR) does not close it
+_MAX_STRAYS = 2  # ... when at most this many lines do
+_GUTTER_LINES = 3  # ... and at least this many lines stand clear of it on each side
+_RULE_SPAN = 0.8  # a printed rule covering this share of a region's width (height) cuts it
 # Running head and foot: lines in these top/bottom shares of the page height.
 _HEAD_BAND = 0.08
 _FOOT_BAND = 0.06
@@ -89,12 +94,13 @@ class TextLine:
 
 @dataclass(frozen=True, slots=True)
 class PageLayout:
-    """Everything read from one page: lines, pictures and the page's size."""
+    """Everything read from one page: lines, pictures, printed rules and the page's size."""
 
     lines: tuple[TextLine, ...]
     pictures: tuple[Box, ...]
     width: float
     height: float
+    rules: tuple[Box, ...] = ()  # thin printed lines between blocks, horizontal or vertical
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +120,7 @@ def split_furniture(layout: PageLayout) -> tuple[list[TextLine], PageFacts]:
     band_lines = [line for line in layout.lines
                   if line.bottom <= layout.height * _HEAD_BAND
                   or line.top >= layout.height * (1 - _FOOT_BAND)]
+    band_lines = _detached(band_lines, layout)
     # Read as one text: OCR may cut the head into pieces ("2023年10月9日" / "星期一").
     date, page, furniture = head_facts(" ".join(line.text for line in band_lines))
     if not furniture:
@@ -128,6 +135,37 @@ def split_furniture(layout: PageLayout) -> tuple[list[TextLine], PageFacts]:
     dropped = set(band_lines)
     kept = [line for line in layout.lines if line not in dropped]
     return kept, PageFacts(date, page, paper)
+
+
+def _detached(band_lines: list[TextLine], layout: PageLayout) -> list[TextLine]:
+    """The band's lines less those that go on a column of the page's content.
+
+    A column's last line may reach into the foot band (a block set to the bottom of the
+    type area): set right under a content line, no farther than its own height and with no
+    rule between, it is content, not the running foot.
+    """
+    content = [line for line in layout.lines if line not in set(band_lines)]
+    changed = True
+    while changed:
+        changed = False
+        for line in band_lines:
+            if any(_attached(line, other, layout.rules) for other in content):
+                band_lines = [kept for kept in band_lines if kept is not line]
+                content.append(line)
+                changed = True
+                break
+    return band_lines
+
+
+def _attached(line: TextLine, other: TextLine, rules: Sequence[Box]) -> bool:
+    """Whether ``line`` is set right above or below ``other`` in the same column."""
+    gap = max(line.top - other.bottom, other.top - line.bottom)
+    if not 0 <= gap <= line.bottom - line.top or line.x1 <= other.x0 or other.x1 <= line.x0:
+        return False
+    upper, lower = (other, line) if other.top < line.top else (line, other)
+    return not any(rule.x1 - rule.x0 >= rule.bottom - rule.top
+                   and upper.bottom <= (rule.top + rule.bottom) / 2 <= lower.top
+                   and rule.x0 < line.x1 and line.x0 < rule.x1 for rule in rules)
 
 
 def body_size(lines: Iterable[TextLine]) -> float:
@@ -156,21 +194,34 @@ class _Item:
     line: TextLine | None  # None for a picture
 
 
-def reading_order(lines: Sequence[TextLine], pictures: Sequence[Box], body: float
-                  ) -> list[list[TextLine]]:
+def reading_order(lines: Sequence[TextLine], pictures: Sequence[Box], body: float,
+                  rules: Sequence[Box] = ()) -> list[list[TextLine]]:
     """Leaves of the X-Y cut in reading order, each a column piece's lines top to bottom."""
     items = [_Item(line.box, line) for line in lines] + [_Item(b, None) for b in pictures]
     leaves: list[list[TextLine]] = []
-    _cut(items, body, leaves)
+    _cut(items, body, leaves, tuple(rules))
     return leaves
 
 
-def _cut(items: list[_Item], body: float, out: list[list[TextLine]]) -> None:
+def _cut(items: list[_Item], body: float, out: list[list[TextLine]],
+         rules: tuple[Box, ...] = ()) -> None:
     # Written by hand: layout-analysis libraries either need a model (none may be
     # downloaded here) or work on rendered images; an X-Y cut on boxes is a few lines.
     if not items:
         return
+    # A printed rule across the whole region is the make-up editor's own cut: it wins over
+    # white space, which OCR boxes (a headline cut at a character it could not read, a
+    # subtitle sized as body type) make unreliable.
+    groups = _split_at_rules(items, rules, 1)
+    if len(groups) == 1:
+        groups = _split_at_rules(items, rules, 0)
+    if len(groups) > 1:
+        for group in groups:
+            _cut(group, body, out, rules)
+        return
     groups = _split(items, 0, _MIN_GUTTER * body)
+    if len(groups) == 1:
+        groups = _split_past_strays(items, body)
     if len(groups) == 1:
         strips = _split(items, 1, _MIN_ROW_GAP * body)
         groups = _keep_heads_with_bodies(strips, body)
@@ -178,7 +229,7 @@ def _cut(items: list[_Item], body: float, out: list[list[TextLine]]) -> None:
             groups = strips  # headlines over nothing but more headlines: cut anyway
     if len(groups) > 1:
         for group in groups:
-            _cut(group, body, out)
+            _cut(group, body, out, rules)
         return
     lines = sorted((item.line for item in items if item.line is not None),
                    key=lambda line: (line.top, line.x0))
@@ -206,6 +257,98 @@ def _keep_heads_with_bodies(strips: list[list[_Item]], body: float) -> list[list
         else:
             merged.append(pending)
     return merged
+
+
+def _split_past_strays(items: list[_Item], body: float) -> list[list[_Item]]:
+    """Split at gutters that a line or two runs into by at most _STRAY_REACH body sizes.
+
+    OCR's detector may run a line on across a narrow gutter into the next column's first
+    character ("分析例会，通过季度分 延"); that one box would otherwise hide the gutter and
+    interleave two columns. A gutter is found on the lines' cores (body lines less their
+    ends) and kept when at most _MAX_STRAYS lines cross it, each only just; a line set
+    across two columns (a caption, a headline) crosses far and keeps them together.
+    """
+    def core(item: _Item) -> tuple[float, float]:
+        b = item.box
+        if item.line is None or item.line.size >= body * _DISPLAY:
+            return b.x0, b.x1
+        trim = min(_STRAY_REACH * body, (b.x1 - b.x0) / 4)
+        return b.x0 + trim, b.x1 - trim
+
+    def crossing(at: float) -> int | None:
+        """How many items run just across ``at``; None when one runs far across it, or when
+        either side holds fewer than _GUTTER_LINES lines clear of it (no column there)."""
+        strays = left = right = 0
+        for item in items:
+            if item.box.x0 < at < item.box.x1:
+                if min(at - item.box.x0, item.box.x1 - at) > _STRAY_REACH * body:
+                    return None
+                strays += 1
+            elif item.box.x1 <= at:
+                left += 1
+            else:
+                right += 1
+        return strays if min(left, right) >= _GUTTER_LINES else None
+
+    def fewest_strays(low: float, high: float) -> int | None:
+        """The fewest lines crossing a cut anywhere in ``low``-``high`` (None: none clear)."""
+        edges = [x for item in items for x in (item.box.x0, item.box.x1) if low < x < high]
+        counts = [c for c in map(crossing, [low, (low + high) / 2, high, *edges])
+                  if c is not None]
+        return min(counts) if counts else None
+
+    ordered = sorted(items, key=lambda item: core(item)[0])
+    groups: list[list[_Item]] = [[ordered[0]]]
+    reach = core(ordered[0])[1]
+    for item in ordered[1:]:
+        start, end = core(item)
+        strays = fewest_strays(reach, start) if start - reach > _MIN_GUTTER * body else None
+        if strays is not None and 0 < strays <= _MAX_STRAYS:
+            groups.append([item])
+        else:
+            groups[-1].append(item)
+        reach = max(reach, end)
+    return groups
+
+
+def _split_at_rules(items: list[_Item], rules: tuple[Box, ...], axis: int
+                    ) -> list[list[_Item]]:
+    """Split at every rule running across the region that no item crosses.
+
+    ``axis`` 1: horizontal rules (cut top to bottom), 0: vertical rules (left to right).
+    A rule runs across the region when it covers _RULE_SPAN of the items' extent along it.
+    """
+    def across(box: Box) -> tuple[float, float]:
+        return (box.x0, box.x1) if axis == 1 else (box.top, box.bottom)
+
+    def along(box: Box) -> tuple[float, float]:
+        return (box.top, box.bottom) if axis == 1 else (box.x0, box.x1)
+
+    if not rules:
+        return [items]
+    low = min(across(item.box)[0] for item in items)
+    high = max(across(item.box)[1] for item in items)
+    start = min(along(item.box)[0] for item in items)
+    end = max(along(item.box)[1] for item in items)
+    cuts: list[float] = []
+    for rule in rules:
+        if (rule.x1 - rule.x0 >= rule.bottom - rule.top) != (axis == 1):
+            continue  # a rule cuts only across its own length
+        at = sum(along(rule)) / 2
+        covered = min(high, across(rule)[1]) - max(low, across(rule)[0])
+        if not start < at < end or covered < _RULE_SPAN * (high - low):
+            continue
+        if any(along(item.box)[0] < at < along(item.box)[1] for item in items):
+            continue
+        cuts.append(at)
+    if not cuts:
+        return [items]
+    cuts.sort()
+    groups: list[list[_Item]] = [[] for _ in range(len(cuts) + 1)]
+    for item in items:
+        middle = sum(along(item.box)) / 2
+        groups[sum(middle > at for at in cuts)].append(item)
+    return [group for group in groups if group]
 
 
 def _split(items: list[_Item], axis: int, gap: float) -> list[list[_Item]]:
@@ -293,26 +436,50 @@ def _headlines_first(runs: list[tuple[str, list[TextLine]]], body: float
 
     A headline narrower than its block leaves the block's outer columns outside its span,
     and the cut reads them first. Such a column starts just below the headline, does not
-    sit under the previous headline and is nearer to this one (rule 4).
+    sit under the previous head (kicker, headline and subtitle) and is nearer to this one
+    or, failing that, starts level with the first column under this headline and not with
+    the first under the previous one (a block's columns start at one height; rule 4).
     """
     runs = list(runs)
     for index in range(1, len(runs)):
         kind, head = runs[index]
         if kind != "display":
             continue
+        after = runs[index + 1] if index + 1 < len(runs) else None
+        first_top = after[1][0].top if after is not None and after[0] == "body" else None
         k = index
         while k > 0 and runs[k - 1][0] == "body":
             column = runs[k - 1][1]
             below = 0 <= column[0].top - head[-1].bottom <= 6 * body
-            previous = next((r for _, r in (run for run in reversed(runs[:k - 1])
-                                            if run[0] == "display")), None)
-            if not below or (previous is not None and (
-                    _span_gap(column, previous) == 0
-                    or _span_gap(column, previous) <= _span_gap(column, head))):
+            previous, previous_top = _previous_head(runs[:k - 1])
+            if not below:
                 break
+            if previous is not None:
+                if _span_gap(column, previous) == 0:
+                    break
+                level = first_top is not None and abs(column[0].top - first_top) <= body / 2 \
+                    and (previous_top is None or abs(column[0].top - previous_top) > body / 2)
+                if _span_gap(column, previous) <= _span_gap(column, head) and not level:
+                    break
             runs[k - 1], runs[k] = runs[k], runs[k - 1]
             k -= 1
     return runs
+
+
+def _previous_head(runs: list[tuple[str, list[TextLine]]]
+                   ) -> tuple[list[TextLine] | None, float | None]:
+    """The lines of the last head read (its kicker, headline and subtitle runs together: a
+    subtitle alone is narrower than the block its headline spans), and the top of the
+    column read right after it."""
+    end = next((k for k in range(len(runs) - 1, -1, -1) if runs[k][0] == "display"), None)
+    if end is None:
+        return None, None
+    start = end
+    while start > 0 and runs[start - 1][0] == "display":
+        start -= 1
+    after = runs[end + 1] if end + 1 < len(runs) else None
+    top = after[1][0].top if after is not None and after[0] == "body" else None
+    return [line for _, lines in runs[start:end + 1] for line in lines], top
 
 
 def _stories(leaves: list[list[TextLine]], body: float) -> list[_Story]:
@@ -533,7 +700,7 @@ def parse_layout(layout: PageLayout, *, source: str | None = None, date: str | N
     if not lines:
         return [], facts
     size = body_size(lines)
-    leaves = reading_order(lines, layout.pictures, size)
+    leaves = reading_order(lines, layout.pictures, size, layout.rules)
     date = facts.date or date
     page = facts.page or page
     source = source or facts.paper

@@ -29,6 +29,8 @@ _GUTTER = 1.0
 _SPACED_GUTTER = 3.0  # the same across a space character (letter-spaced headlines)
 _SPACE_GAP = 0.25  # between two Latin letters/digits, a gap this wide is a word space
 _MIN_PICTURE = 20.0  # rectangles or images at least this big (points) each way are pictures
+_MIN_RULE = 0.1  # a line this share of the page long (wide or tall) is a rule between blocks
+_RULE_THICKNESS = 3.0  # points; a rectangle no thicker than this is drawn as a rule
 # Fewer characters than this on a page means no text layer: a scanned page.
 _MIN_TEXT_CHARS = 10
 _SCAN_DPI = 150  # OCR reads a rendered page at this resolution (9pt type: 19 pixels)
@@ -80,8 +82,8 @@ def read_pdf(path: Path, data: bytes, *, progress: Callable[[int, int], None] | 
             else:
                 lines = chars_to_lines(chars)
                 pictures = _pictures(page)
-                yield PdfPage(index, PageLayout(tuple(lines), tuple(pictures), width, height),
-                              ocr=False)
+                yield PdfPage(index, PageLayout(tuple(lines), tuple(pictures), width, height,
+                                                tuple(_rules(page))), ocr=False)
             if progress is not None:
                 progress(index, total)
 
@@ -93,6 +95,19 @@ def _pictures(page: Any) -> list[Box]:
         if x1 - x0 >= _MIN_PICTURE and bottom - top >= _MIN_PICTURE:
             boxes.append(Box(x0, top, x1, bottom))
     return boxes
+
+
+def _rules(page: Any) -> list[Box]:
+    """Printed rules: lines, and rectangles thin enough to be drawn as lines, at least a
+    tenth of the page long (shorter ones underline or decorate, they do not part blocks)."""
+    rules = []
+    for obj in [*page.lines, *page.rects]:
+        x0, top, x1, bottom = (float(obj[k]) for k in ("x0", "top", "x1", "bottom"))
+        long = max(x1 - x0 >= _MIN_RULE * float(page.width),
+                   bottom - top >= _MIN_RULE * float(page.height))
+        if long and min(x1 - x0, bottom - top) <= _RULE_THICKNESS:
+            rules.append(Box(x0, top, x1, bottom))
+    return rules
 
 
 def chars_to_lines(chars: list[dict[str, Any]]) -> list[TextLine]:
@@ -182,4 +197,6 @@ def _ocr_page(path: Path, data: bytes, number: int, width: float, height: float
                        line.bottom * scale, line.size * scale) for line in layout.lines),
         tuple(Box(b.x0 * scale, b.top * scale, b.x1 * scale, b.bottom * scale)
               for b in layout.pictures),
-        width, height)
+        width, height,
+        tuple(Box(b.x0 * scale, b.top * scale, b.x1 * scale, b.bottom * scale)
+              for b in layout.rules))
