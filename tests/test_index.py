@@ -257,6 +257,9 @@ def test_an_opened_index_maps_its_vectors_and_copies_them_only_to_write(
         assert index.dense_search("聊城降雪", k=1)[0].article_id == "weather-1"
         assert {h.chunk_id for h in before} <= {h.chunk_id for h in index.dense_search(
             "聊城降雪", k=10)}
+        mapped = index._vectors._mapped
+        assert mapped is not None
+    assert mapped.fd == -1  # closing the index let go of the file it mapped
 
 
 def test_a_vectors_file_of_the_older_layout_is_read_and_saved_anew(

@@ -643,6 +643,7 @@ class Index:
         with self._lock:
             self._close_words_writer()
             self._store.close()
+            self._vectors.close()
 
     def __enter__(self) -> Index:
         return self

@@ -82,8 +82,10 @@ class VectorFile:
         return zlib.crc32(self.dead_ids(), crc) == self.crc
 
     def close(self) -> None:
-        with contextlib.suppress(OSError):
-            os.close(self.fd)
+        if self.fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.fd = -1
 
 
 def read_generation(path: Path) -> int | None:

@@ -256,6 +256,11 @@ class VectorIndex:
             payload.close()
         return loaded
 
+    def close(self) -> None:
+        """Let go of the mapped file's descriptor (the mapping itself goes with the index)."""
+        if self._mapped is not None:
+            self._mapped.close()
+
     def own(self) -> None:
         """Replace a mapped index by a copy in memory (FAISS aborts on writes to a mapping)."""
         if self._mapped is None:
