@@ -36,18 +36,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.search_latency import CMRC, RealLike, build, sentences
+from bench.shared import process_mb
 from retrieval.library import Library
 
 
 def load() -> str:
     return Path("/proc/loadavg").read_text().split()[0]
-
-
-def status_mb(field: str) -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def ms(samples: list[float], q: float) -> float:
@@ -57,7 +51,7 @@ def ms(samples: list[float], q: float) -> float:
 def make_archive(path: Path, n: int, questions: list[str]) -> None:
     pool = sentences()
     real = RealLike(pool, questions)
-    Library.create(path, embedder=None).close()  # the default model's manifest and stores
+    Library.create(path).close()  # the default model's manifest and stores
     started = time.perf_counter()
     build(path, n, pool, seed=n, vectors_of=real.chunks)
     print(f"archive: {n:,} chunks written to SQLite in {time.perf_counter() - started:.0f}s "
@@ -75,7 +69,7 @@ def warm(path: Path, questions: list[str], warm_up: list[str]) -> None:
         return
     stats = library.about()
     print(f"opened in {opened:.1f}s (after a build, that includes making FAISS and the word "
-          f"index from SQLite), {stats.chunks:,} chunks; RSS {status_mb('VmRSS'):,.0f} MB after "
+          f"index from SQLite), {stats.chunks:,} chunks; RSS {process_mb('VmRSS'):,.0f} MB after "
           f"warm-up (load {load()})", flush=True)
     started = time.perf_counter()
     for question in warm_up:  # jieba's and the tokenizer's buckets, the mapped pages
@@ -91,7 +85,7 @@ def warm(path: Path, questions: list[str], warm_up: list[str]) -> None:
         found += answer.found
     print(f"warm ask, {len(questions)} CMRC questions one at a time: p50 {ms(times, 50):.0f} ms  "
           f"p95 {ms(times, 95):.0f} ms  max {max(times) * 1000:.0f} ms ({found} answered); "
-          f"RSS {status_mb('VmRSS'):,.0f} MB, peak {status_mb('VmHWM'):,.0f} MB "
+          f"RSS {process_mb('VmRSS'):,.0f} MB, peak {process_mb('VmHWM'):,.0f} MB "
           f"(load {load()})", flush=True)
     library.close()
 

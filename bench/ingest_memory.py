@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
-from bench.shared import cmrc_dir
+from bench.shared import cmrc_dir, process_mb
 from retrieval.articles import Article
 from retrieval.index import IngestProgress, VectorProgress
 from retrieval.library import Library
@@ -40,24 +40,17 @@ FAISS_BYTES = 384 * 4  # per embedded chunk: the float32 vector in the in-memory
 
 
 def rss_mb() -> float:
-    return _status("VmRSS")
+    return process_mb("VmRSS")
 
 
 def rss_parts() -> str:
     """RSS split: anonymous memory (the heap: what would leak) and file pages (the model's
     memory-mapped weights, touched as new tokens appear: shared, bounded by the file)."""
-    return f"anon {_status('RssAnon'):5.0f} file {_status('RssFile'):4.0f} MB"
+    return f"anon {process_mb('RssAnon'):5.0f} file {process_mb('RssFile'):4.0f} MB"
 
 
 def peak_mb() -> float:
-    return _status("VmHWM")
-
-
-def _status(key: str) -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    return process_mb("VmHWM")
 
 
 def sentences() -> list[str]:

@@ -22,6 +22,7 @@ import argparse
 import json
 import random
 import re
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -31,6 +32,9 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.shared import process_mb
 from retrieval.articles import Article, Chunk, ChunkingConfig
 from retrieval.index import Index, VectorConfig, core
 from retrieval.index.manifest import Manifest
@@ -45,10 +49,7 @@ QUERIES = 200
 
 
 def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    return process_mb("VmRSS")
 
 
 def unit(rng: np.random.Generator, n: int) -> np.ndarray:

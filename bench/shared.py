@@ -51,3 +51,12 @@ def cmrc_dir() -> Path:
                                     f"the shared folder, or point it at a CMRC 2018 dev folder")
         return path
     return shared_path(*CMRC)
+
+
+def process_mb(field: str = "VmRSS") -> float:
+    """A memory figure of this process from /proc/self/status, in MB (0 where there is none):
+    VmRSS resident, VmHWM its peak, RssAnon / RssFile the heap and the mapped files."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
