@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import jieba
 
-__all__ = ["WordTable", "derived_path", "install", "open_table", "write_atomically"]
+__all__ = ["WordTable", "install", "open_table"]
 
 _MAGIC = b"NQWT0001"
 _HEAD = struct.Struct("<8sQ")  # magic, length of the marshalled (extra, {char: (offset, size)})
@@ -113,10 +113,10 @@ def _write(path: Path, entries: Entries, extra: Any) -> None:
         blobs.append(blob)
         offset += len(blob)
     head = marshal.dumps((extra, where))
-    write_atomically(path, [_HEAD.pack(_MAGIC, len(head)), head, *blobs])
+    _write_atomically(path, [_HEAD.pack(_MAGIC, len(head)), head, *blobs])
 
 
-def derived_path(name: str, source: Path) -> Path:
+def _derived_path(name: str, source: Path) -> Path:
     """Where a file derived from ``source`` is cached: named after the source's path, size
     and modification time, so an edited source is derived again."""
     from .embed.offline_model import cache_root
@@ -128,7 +128,7 @@ def derived_path(name: str, source: Path) -> Path:
     return cache_root() / "wordtables" / f"{name}-{key}.bin"
 
 
-def write_atomically(path: Path, chunks: Iterable[bytes]) -> None:
+def _write_atomically(path: Path, chunks: Iterable[bytes]) -> None:
     """Write ``chunks`` to ``path`` whole or not at all (a reader never sees half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, staging = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
@@ -152,7 +152,7 @@ def open_table(
     source is read again. When the cache directory cannot be written, the table is built in
     memory for this process only (slower to start, same lookups).
     """
-    path = derived_path(name, source)
+    path = _derived_path(name, source)
     try:
         return WordTable.from_file(path)
     except (OSError, ValueError, EOFError, struct.error):
