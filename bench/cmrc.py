@@ -20,7 +20,7 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -190,19 +190,28 @@ def short_answer(answer: Any) -> str:
 
 
 def cut_half(
-    contexts: dict[str, dict], questions: list[dict]
+    contexts: dict[str, dict], questions: list[dict], *, salt: str = ""
 ) -> tuple[dict[str, dict], list[dict], list[dict]]:
     """Half of the passages (the odd ones by hash) lose the sentence answering one of their
     questions, chosen among those whose answer occurs once; returns (passages as indexed,
-    the cut questions, the questions on untouched passages)."""
+    the cut questions, the questions on untouched passages).
+
+    ``salt`` draws another half and another question per passage (the first that qualifies
+    in an order hashed with it): more near misses from the same passages.
+    """
     from retrieval.chunks import split_sentences
 
+    def hashed(key: str) -> bytes:
+        return hashlib.md5((salt + key).encode()).digest()
+
+    if salt:
+        questions = sorted(questions, key=lambda q: hashed(q["id"]))
     contexts = dict(contexts)
     cut_questions: list[dict] = []
     cut_ids: set[str] = set()
     for q in questions:
         cid = q["context_id"]
-        if cid in cut_ids or is_fit_half(cid):
+        if cid in cut_ids or hashed(cid)[0] % 2 == 0:
             continue
         text = contexts[cid]["text"]
         answer = q["answers"][0]
@@ -225,15 +234,17 @@ def cut_half(
 def run_archive(
     name: str, contexts: dict[str, dict], cut: list[dict], untouched: list[dict],
     *, thresholds: bool = False, model: str | None = None,
-) -> None:
-    """Index ``contexts``, ask every question, print the not-found figures (and a table)."""
+    articles: Sequence[Article] | None = None,
+) -> tuple[list, list]:
+    """Index ``contexts`` (or ``articles`` made of them), ask every question, print the
+    not-found figures (and a table); returns the answers to the cut and untouched questions."""
     from retrieval.index import Index
     from retrieval.library import Library
 
     path = index_dir(model).with_name(f"{name}-{index_dir(model).name}")
     with Index.open(path, model=model, create=True) as index:
         stored = {a.id: a.text for a in index.articles(limit=10**7)}
-        wanted = {a.id: a for a in as_articles(contexts)}
+        wanted = {a.id: a for a in (articles or as_articles(contexts))}
         if {k: v.text for k, v in wanted.items()} != stored:
             index.upsert(list(wanted.values()))
     with Library.open(path, model=model) as library:
@@ -245,15 +256,16 @@ def run_archive(
              for a, q in zip(on_untouched, untouched, strict=True)) / len(untouched)
     f1 = sum(char_f1(short_answer(a), q["answers"])
              for a, q in zip(on_untouched, untouched, strict=True)) / len(untouched)
-    print(f"{name}: {len(contexts)} passages; {len(cut)} questions whose answering sentence was "
+    print(f"{name}: {len(wanted)} articles; {len(cut)} questions whose answering sentence was "
           f"cut, {len(untouched)} on untouched passages")
     print(f"  cut: answered 'not found' {refused_cut:.3f}; untouched: wrongly refused "
           f"{refused:.3f}, span exact match {em:.3f}, F1 {f1:.3f}")
     if thresholds:
-        print("  margin threshold  cut refused  untouched refused")
+        print("  support threshold  cut refused  untouched refused")
         for t in [x / 4 for x in range(-12, 9)]:
-            print(f"  {t:6.1f}            {sum(a.relevance <= t for a in on_cut) / len(cut):.3f}"
+            print(f"  {t:6.1f}             {sum(a.relevance <= t for a in on_cut) / len(cut):.3f}"
                   f"        {sum(a.relevance <= t for a in on_untouched) / len(untouched):.3f}")
+    return on_cut, on_untouched
 
 
 def run_near_miss(model: str | None) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .answer.conversation import History, Resolution, remember, resolve
+from .answer.found import FoundBar, span_coverage
 from .answer.fusion import Candidate, fuse
 from .answer.question import AnswerKind, DateHint, Question, analyze
 from .answer.sentences import Extraction, extract
@@ -75,15 +76,9 @@ _SUMMARY = re.compile(r"(说|讲|写|报道)了?(些)?什么[？?]?$|主要内�
 # one model window (256 tokens with the question) for Chinese text.
 READ_DEPTH = 3
 READ_CHARS = 360
-# How much surer (in margin) the reader must be of a lower-ranked article to cite it first.
-READ_LEAD = 2.0
-# "Found" is decided here, end to end, not by the reader's own per-passage threshold: the
-# reader's margin must pass ANSWER_MARGIN on the first article, and ANSWER_MARGIN +
-# LOWER_RANK_EXTRA on a lower-ranked one (retrieval's first article is right ~98% of the time,
-# so a lower one that "answers" is more often a near miss). Both were chosen on the held-out
-# DRCD archive (bench/reader_dev.py, docs/reader.md), never on CMRC.
-ANSWER_MARGIN = -1.0
-LOWER_RANK_EXTRA = 3.0
+# When a read article answers (margin bar, lower-rank extra, the sentence term, the lead of a
+# lower-ranked article): retrieval/answer/found.py, chosen on the held-out DRCD archives.
+FOUND_BAR = FoundBar()
 # A shown answer shorter than this (a heading, "他说：") takes the next sentence along.
 MIN_SHOWN_CHARS = 16
 
@@ -375,12 +370,20 @@ class Library:
         question = resolution.question
         candidates = window[:READ_DEPTH]
         readings = self._readings(question, candidates)
-        best = choose_reading(readings)
+        margins = [None if r is None else r.margin for r in readings]
+        coverages = [
+            None if r is None else span_coverage(question, item.article.text, r.start)
+            for r, item in zip(readings, candidates, strict=True)
+        ]
+        supports = [
+            FOUND_BAR.support(m, c) for m, c in zip(margins, coverages, strict=True)
+            if m is not None and c is not None
+        ]
+        best = FOUND_BAR.choose(margins, coverages)
         if best is None:
-            margin = max((r.margin for r in readings if r is not None), default=0.0)
-            return _not_found(text, resolution, window, history, id_, k, margin)
-        reading = readings[best]
-        assert reading is not None  # choose_reading picks only articles that were read
+            return _not_found(text, resolution, window, history, id_, k, max(supports, default=0.0))
+        reading, coverage = readings[best], coverages[best]
+        assert reading is not None and coverage is not None  # only read articles are chosen
         chosen, span = candidates[best], reading_span(reading)
         others = [r for r in window[:k] if r is not chosen]
         first = Citation.build(
@@ -394,7 +397,8 @@ class Library:
         return Answer(
             question=text, resolved=question.text, found=True, text=first.quote,
             citations=citations, history=remember(history, resolution, k=k, person=person),
-            id=id_, relevance=reading.margin, span=span.of(chosen.article.text), span_at=span,
+            id=id_, relevance=FOUND_BAR.support(reading.margin, coverage),
+            span=span.of(chosen.article.text), span_at=span,
         )
 
     def _readings(self, question: Question, items: Sequence[_Ranked]) -> list[Reading | None]:
@@ -407,24 +411,6 @@ class Library:
             None if r is None else replace(r, start=r.start + lo, end=r.end + lo)
             for r, (lo, _) in zip(readings, regions, strict=True)
         ]
-
-
-def choose_reading(readings: Sequence[Reading | None]) -> int | None:
-    """The first reading in rank order that answers, unless a later one beats its margin by
-    more than ``READ_LEAD`` (the reader's margin decides only when it is clearly surer of
-    another article); None when none answers."""
-    answered = [i for i, r in enumerate(readings) if r is not None and _passes(r, i)]
-    if not answered:
-        return None
-    first = answered[0]
-    best = max(answered, key=lambda i: readings[i].margin)  # type: ignore[union-attr]
-    lead = readings[best].margin - readings[first].margin  # type: ignore[union-attr]
-    return best if lead > READ_LEAD else first
-
-
-def _passes(reading: Reading, rank: int) -> bool:
-    """Whether the reader's span in the article at ``rank`` (0: first) counts as an answer."""
-    return reading.margin > ANSWER_MARGIN + (LOWER_RANK_EXTRA if rank else 0.0)
 
 
 def reading_span(reading: Reading) -> Span:

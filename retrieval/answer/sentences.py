@@ -290,6 +290,24 @@ def _bigrams(text: str) -> set[str]:
     return {text[i: i + 2] for i in range(len(text) - 1) if _BIGRAM_RE.fullmatch(text[i: i + 2])}
 
 
+def _question_bigrams(question: Question) -> set[str]:
+    return _bigrams(_QUESTION_SCAFFOLD.sub(" ", question.normalized))
+
+
+def _share(bigrams: set[str], folded: str) -> float:
+    return sum(b in folded for b in bigrams) / len(bigrams) if bigrams else 0.0
+
+
+def question_coverage(question: Question, text: str) -> float:
+    """The share of the question's character bigrams (question words left out) that ``text``
+    prints: how much of what was asked about a sentence speaks of (0..1).
+
+    Bigrams rather than jieba words, so a sentence that segments a name differently still
+    counts; the sentence ranker's ``bigrams`` feature is the same figure.
+    """
+    return _share(_question_bigrams(question), _fold(text))
+
+
 @dataclass(frozen=True, slots=True)
 class SentenceScores:
     """Per-sentence ``probability`` (ranking within an article) and ``relevance`` (absolute)."""
@@ -329,7 +347,7 @@ def sentence_features(
         (t, w * math.log((n + 1) / (sum(t in f for f in folded) + 0.5))) for t, w in weights
     ]
     local_total = sum(w for _, w in local)
-    question_bigrams = _bigrams(_QUESTION_SCAFFOLD.sub(" ", question.normalized))
+    question_bigrams = _question_bigrams(question)
     cue = next((a for q, a in _CUE_RES if q.search(question.normalized)), None)
     wants_kind = question.kind in (AnswerKind.NUMBER, AnswerKind.TIME, AnswerKind.LIST)
     title_folded = _fold(title) if title else ""
@@ -340,10 +358,7 @@ def sentence_features(
     features: list[tuple[float, ...]] = []
     relevance: list[float] = []
     for i, ((start, end), sentence) in enumerate(zip(spans, folded, strict=True)):
-        bigrams = (
-            sum(b in sentence for b in question_bigrams) / len(question_bigrams)
-            if question_bigrams else 0.0
-        )
+        bigrams = _share(question_bigrams, sentence)
         has_kind = wants_kind and bool(_candidates(question, text[start:end], tagger=False))
         overlap = _overlap(sentence, weights, total) if total > 0 else 0.0
         features.append((

@@ -1,0 +1,61 @@
+"""The end-to-end "found" bar: the reader's margin plus how much of the question the span's
+sentence speaks of, stricter on lower-ranked articles (retrieval/answer/found.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.answer.found import FoundBar, span_coverage
+from retrieval.answer.question import analyze
+from retrieval.answer.sentences import question_coverage
+
+BAR = FoundBar(margin=-2.0, lower_rank_extra=3.0, sentence_weight=10.0, sentence_center=0.4,
+               lead=2.0)
+
+
+def test_coverage_is_the_share_of_the_questions_bigrams_a_sentence_prints() -> None:
+    question = analyze("刘修建是哪一年出生的？")
+    # 7 bigrams once 哪 is left out: 刘修 修建 建是 一年 年出 出生 生的
+    assert question_coverage(question, "刘修建是哪一年出生的") == 1.0
+    assert question_coverage(question, "刘修建1968年出生于冠县。") == pytest.approx(4 / 7)
+    assert question_coverage(question, "刘修建从1990参军到2014年卸任。") == pytest.approx(2 / 7)
+    assert question_coverage(question, "2022年，公司搬到新厂区。") == 0.0
+
+
+def test_coverage_reads_traditional_script_and_full_width_as_the_question_does() -> None:
+    question = analyze("美安建材集团的董事长是谁？")
+    assert question_coverage(question, "美安建材集團董事長張書海說。") == question_coverage(
+        question, "美安建材集团董事长张书海说。"
+    ) == pytest.approx(0.7)
+
+
+def test_span_coverage_takes_the_sentence_holding_the_span() -> None:
+    question = analyze("美安建材集团的董事长是谁？")
+    text = "销售部长雷全岭介绍。美安建材集团董事长张书海说，产品销往全国。"
+    assert span_coverage(question, text, text.index("雷全岭")) == 0.0
+    assert span_coverage(question, text, text.index("张书海")) == pytest.approx(0.7)
+
+
+def test_a_span_in_a_sentence_about_something_else_needs_a_surer_reader() -> None:
+    # the same margin: enough where the sentence speaks of the question, not where it does not
+    assert BAR.choose([0.0], [0.6]) == 0
+    assert BAR.choose([0.0], [0.0]) is None
+    assert BAR.choose([3.0], [0.0]) == 0  # a confident reader still answers
+    assert BAR.support(1.5, 0.4) == 1.5  # the sentence term is zero at the center
+
+
+def test_a_lower_ranked_article_must_pass_a_higher_bar() -> None:
+    assert BAR.choose([None, 0.0], [None, 0.4]) is None  # would pass on the first article
+    assert BAR.choose([None, 1.5], [None, 0.4]) == 1
+    assert BAR.choose([-5.0, 1.5], [0.4, 0.4]) == 1
+
+
+def test_the_first_passing_article_answers_unless_a_later_one_leads_by_the_lead() -> None:
+    assert BAR.choose([3.0, 4.5], [0.4, 0.4]) == 0
+    assert BAR.choose([3.0, 5.5], [0.4, 0.4]) == 1
+    assert FoundBar(lead=float("inf")).choose([3.0, 9.0], [0.4, 0.4]) == 0
+
+
+def test_nothing_read_is_not_found() -> None:
+    assert BAR.choose([], []) is None
+    assert BAR.choose([None, None], [None, None]) is None
