@@ -15,7 +15,7 @@ question (``cut_half``'s salt). Two shapes of archive:
   1,118 characters, the length of a news story): retrieval must also find the right part.
 
 Every question goes through ``Library.ask``. This, not CMRC (the evaluation set), is where
-the library's "found" bar (``ANSWER_MARGIN``, ``LOWER_RANK_EXTRA``, ``SUPPORT_WEIGHT``) may be
+the library's "found" bar (``FOUND_BAR``: ``retrieval/answer/found.py``) may be
 chosen: ``--grid`` records what the reader said of every article it read, replays the choice
 for each setting, and prints the setting refusing the most near misses within each budget of
 answerable questions refused.
@@ -180,7 +180,7 @@ def main() -> None:
     parser.add_argument("--grid", action="store_true",
                         help="record every read and print the best bar per refusal budget")
     parser.add_argument("--compare-leads", action="store_true",
-                        help="also run with READ_LEAD 0 (max margin) and inf (rank order only)")
+                        help="also run with the lead 0 (max margin) and inf (rank order)")
     parser.add_argument("--depths", type=int, nargs="+", default=[library.READ_DEPTH],
                         help="READ_DEPTH values to compare (articles the reader reads)")
     args = parser.parse_args()
