@@ -231,6 +231,11 @@ def cut_half(
     return contexts, cut_questions, untouched
 
 
+def archive_dir(name: str, model: str | None = None) -> Path:
+    """Where ``run_archive`` keeps the index of the archive called ``name``."""
+    return index_dir(model).with_name(f"{name}-{index_dir(model).name}")
+
+
 def run_archive(
     name: str, contexts: dict[str, dict], cut: list[dict], untouched: list[dict],
     *, thresholds: bool = False, model: str | None = None,
@@ -241,7 +246,7 @@ def run_archive(
     from retrieval.index import Index
     from retrieval.library import Library
 
-    path = index_dir(model).with_name(f"{name}-{index_dir(model).name}")
+    path = archive_dir(name, model)
     with Index.open(path, model=model, create=True) as index:
         stored = {a.id: a.text for a in index.articles(limit=10**7)}
         wanted = {a.id: a for a in (articles or as_articles(contexts))}

@@ -33,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.cmrc import cut_half, run_archive
+from bench.cmrc import archive_dir, cut_half, run_archive
 from retrieval.answer.found import FoundBar
 from retrieval.answer.question import Question
 from retrieval.articles import Article
@@ -185,7 +185,7 @@ def main() -> None:
                         help="READ_DEPTH values to compare (articles the reader reads)")
     args = parser.parse_args()
     held_contexts, questions = held_out_archive()
-    current = library.FOUND_BAR
+    current, read_depth = library.FOUND_BAR, library.READ_DEPTH
     leads = (current.lead, 0.0, float("inf")) if args.compare_leads else (current.lead,)
     asked: list[Asked] = []
     for depth, lead in itertools.product(args.depths, leads):
@@ -205,22 +205,16 @@ def main() -> None:
             totals[3] += sum(not a.found for a in on_untouched)
             if args.grid and depth == args.depths[0] and lead == current.lead:
                 recorder = Recorder()
-                with Library.open(_index_path(name)) as lib:
+                with Library.open(archive_dir(name)) as lib:
                     asked += [recorder.ask(lib, q, True) for q in cut]
                     asked += [recorder.ask(lib, q, False) for q in untouched]
         print(f"all archives: {totals[0]} cut questions, answered 'not found' "
               f"{totals[1] / totals[0]:.3f}; {totals[2]} untouched, wrongly refused "
               f"{totals[3] / totals[2]:.3f}")
-    library.READ_DEPTH, library.FOUND_BAR = depth, current
+    library.READ_DEPTH, library.FOUND_BAR = read_depth, current
     if asked:
         for line in grid(asked, current):
             print(line)
-
-
-def _index_path(name: str) -> Path:
-    from bench.cmrc import index_dir
-
-    return index_dir(None).with_name(f"{name}-{index_dir(None).name}")
 
 
 if __name__ == "__main__":
