@@ -375,15 +375,16 @@ class Library:
             None if r is None else span_coverage(question, item.article.text, r.start)
             for r, item in zip(readings, candidates, strict=True)
         ]
-        supports = [
-            FOUND_BAR.support(m, c) for m, c in zip(margins, coverages, strict=True)
-            if m is not None and c is not None
-        ]
         best = FOUND_BAR.choose(margins, coverages)
+        supports = [
+            FOUND_BAR.support(m, c) if m is not None and c is not None else None
+            for m, c in zip(margins, coverages, strict=True)
+        ]
         if best is None:
-            return _not_found(text, resolution, window, history, id_, k, max(supports, default=0.0))
-        reading, coverage = readings[best], coverages[best]
-        assert reading is not None and coverage is not None  # only read articles are chosen
+            most = max((s for s in supports if s is not None), default=0.0)
+            return _not_found(text, resolution, window, history, id_, k, most)
+        reading, relevance = readings[best], supports[best]
+        assert reading is not None and relevance is not None  # only read articles are chosen
         chosen, span = candidates[best], reading_span(reading)
         others = [r for r in window[:k] if r is not chosen]
         first = Citation.build(
@@ -397,8 +398,7 @@ class Library:
         return Answer(
             question=text, resolved=question.text, found=True, text=first.quote,
             citations=citations, history=remember(history, resolution, k=k, person=person),
-            id=id_, relevance=FOUND_BAR.support(reading.margin, coverage),
-            span=span.of(chosen.article.text), span_at=span,
+            id=id_, relevance=relevance, span=span.of(chosen.article.text), span_at=span,
         )
 
     def _readings(self, question: Question, items: Sequence[_Ranked]) -> list[Reading | None]:
