@@ -201,17 +201,14 @@ def cut_half(
     """
     from retrieval.chunks import split_sentences
 
-    def hashed(key: str) -> bytes:
-        return hashlib.md5((salt + key).encode()).digest()
-
     if salt:
-        questions = sorted(questions, key=lambda q: hashed(q["id"]))
+        questions = sorted(questions, key=lambda q: hashlib.md5((salt + q["id"]).encode()).digest())
     contexts = dict(contexts)
     cut_questions: list[dict] = []
     cut_ids: set[str] = set()
     for q in questions:
         cid = q["context_id"]
-        if cid in cut_ids or hashed(cid)[0] % 2 == 0:
+        if cid in cut_ids or is_fit_half(salt + cid):
             continue
         text = contexts[cid]["text"]
         answer = q["answers"][0]
@@ -231,11 +228,6 @@ def cut_half(
     return contexts, cut_questions, untouched
 
 
-def archive_dir(name: str, model: str | None = None) -> Path:
-    """Where ``run_archive`` keeps the index of the archive called ``name``."""
-    return index_dir(model).with_name(f"{name}-{index_dir(model).name}")
-
-
 def run_archive(
     name: str, contexts: dict[str, dict], cut: list[dict], untouched: list[dict],
     *, thresholds: bool = False, model: str | None = None,
@@ -246,7 +238,7 @@ def run_archive(
     from retrieval.index import Index
     from retrieval.library import Library
 
-    path = archive_dir(name, model)
+    path = index_dir(model).with_name(f"{name}-{index_dir(model).name}")
     with Index.open(path, model=model, create=True) as index:
         stored = {a.id: a.text for a in index.articles(limit=10**7)}
         wanted = {a.id: a for a in (articles or as_articles(contexts))}

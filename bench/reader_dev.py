@@ -24,6 +24,7 @@ answerable questions refused.
 from __future__ import annotations
 
 import collections
+import contextlib
 import itertools
 import sys
 from collections.abc import Iterator
@@ -33,7 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.cmrc import archive_dir, cut_half, run_archive
+from bench.cmrc import cut_half, run_archive
 from retrieval.answer.found import FoundBar
 from retrieval.answer.question import Question
 from retrieval.articles import Article
@@ -87,42 +88,42 @@ class Asked:
 
 
 class Recorder:
-    """Asks while wrapping ``Library._readings`` and ``retrieval.library.span_coverage``, to
-    keep what the library's found bar was given."""
+    """While open, keeps what the reader said of each article it read, per question text:
+    ``Library._readings`` is wrapped, so the library's own asks are recorded (nothing is
+    asked twice). A question the reader never read (a gist question) has no reads."""
 
     def __init__(self) -> None:
         import retrieval.library as library
 
         self.library = library
         self.readings = library.Library._readings
-        self.coverage = library.span_coverage
+        self.reads: dict[str, tuple[tuple[float, float, str] | None, ...]] = {}
 
-    def ask(self, lib: Any, item: dict, cut: bool) -> Asked:
-        read: list[Any] = []
-        covered: list[float] = []
+    def __enter__(self) -> Recorder:
+        original, span_coverage = self.readings, self.library.span_coverage
 
-        def readings(this: Any, q: Any, items: Any) -> Any:
-            read[:] = self.readings(this, q, items)
-            return read
-
-        def coverage(question: Question, text: str, start: int) -> float:
-            value = self.coverage(question, text, start)
-            covered.append(value)
-            return value
+        def readings(this: Any, question: Question, items: Any) -> Any:
+            out = original(this, question, items)
+            self.reads[question.text] = tuple(
+                None if r is None
+                else (r.margin, span_coverage(question, item.article.text, r.start), r.text)
+                for r, item in zip(out, items, strict=True)
+            )
+            return out
 
         self.library.Library._readings = readings  # type: ignore[method-assign,assignment]
-        self.library.span_coverage = coverage
-        try:
-            lib.ask(item["question"])
-        finally:
-            self.library.Library._readings = self.readings  # type: ignore[method-assign]
-            self.library.span_coverage = self.coverage
-        values = iter(covered)  # one per reading that is not None, in rank order
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.library.Library._readings = self.readings  # type: ignore[method-assign]
+
+    def asked(self, item: dict, cut: bool) -> Asked:
+        reads = self.reads.get(item["question"], ())
         return Asked(
             cut, tuple(item["answers"]),
-            tuple(None if r is None else r.margin for r in read),
-            tuple(None if r is None else next(values) for r in read),
-            tuple(None if r is None else r.text for r in read),
+            tuple(None if r is None else r[0] for r in reads),
+            tuple(None if r is None else r[1] for r in reads),
+            tuple(None if r is None else r[2] for r in reads),
         )
 
 
@@ -172,8 +173,6 @@ def main() -> None:
     import argparse
 
     import retrieval.library as library
-    from retrieval.library import Library
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--shapes", nargs="+", choices=SHAPES, default=list(SHAPES))
     parser.add_argument("--variants", type=int, default=4, help="cut variants per shape")
@@ -198,16 +197,18 @@ def main() -> None:
             contexts, cut, untouched = cut_half(held_contexts, questions, salt=salt)
             articles = as_whole_articles(contexts) if shape == "articles" else None
             name = f"drcd-{'long' if articles else 'para'}-{salt}"
-            on_cut, on_untouched = run_archive(name, contexts, cut, untouched, articles=articles)
+            recording = args.grid and depth == args.depths[0] and lead == current.lead
+            with Recorder() if recording else contextlib.nullcontext() as recorder:
+                on_cut, on_untouched = run_archive(
+                    name, contexts, cut, untouched, articles=articles
+                )
+            if recorder is not None:
+                asked += [recorder.asked(q, True) for q in cut]
+                asked += [recorder.asked(q, False) for q in untouched]
             totals[0] += len(cut)
             totals[1] += sum(not a.found for a in on_cut)
             totals[2] += len(untouched)
             totals[3] += sum(not a.found for a in on_untouched)
-            if args.grid and depth == args.depths[0] and lead == current.lead:
-                recorder = Recorder()
-                with Library.open(archive_dir(name)) as lib:
-                    asked += [recorder.ask(lib, q, True) for q in cut]
-                    asked += [recorder.ask(lib, q, False) for q in untouched]
         print(f"all archives: {totals[0]} cut questions, answered 'not found' "
               f"{totals[1] / totals[0]:.3f}; {totals[2]} untouched, wrongly refused "
               f"{totals[3] / totals[2]:.3f}")
