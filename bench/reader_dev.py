@@ -90,7 +90,9 @@ class Asked:
 class Recorder:
     """While open, keeps what the reader said of each article it read, per question text:
     ``Library._readings`` is wrapped, so the library's own asks are recorded (nothing is
-    asked twice). A question the reader never read (a gist question) has no reads."""
+    asked twice). A question the reader never read (a gist question) has no reads. Of the
+    first article's two parts (``Library._readings``) the one recorded is the one the bar in
+    force chose, so a replay under another sentence weight keeps that choice."""
 
     def __init__(self) -> None:
         import retrieval.library as library

@@ -264,3 +264,39 @@ def test_latest_question_favours_the_newest_article(dated_library: Library) -> N
     answer = dated_library.ask("最近冠县有多少家绿色建材企业？")
     assert answer.citations[0].article_id == "new"
     assert {c.article_id for c in answer.citations} == {"old", "new", "undated"}
+
+
+@pytest.fixture(scope="module")
+def long_library(tmp_path_factory, embedder):
+    """One news-length article (tests/data/long-article.txt, written for this test) whose
+    last paragraph repeats the event's name, so retrieval's best chunk is far from the facts
+    asked about below, which only its first paragraph gives."""
+    from retrieval.articles import Article
+    from retrieval.index import Index
+
+    text = (Path(__file__).parent / "data" / "long-article.txt").read_text("utf-8")
+    article = Article(
+        id="dragon-boat", title="东昌湖龙舟邀请赛开赛", date="2023-06-11", source="聊城日报",
+        paragraphs=tuple(p for p in text.split("\n\n") if p.strip()),
+    )
+    path = tmp_path_factory.mktemp("long") / "index"
+    with Index.open(path, create=True, embedder=embedder) as index:
+        index.upsert([article])
+    with Library.open(path) as opened:
+        yield opened
+
+
+def test_a_long_article_is_read_beyond_its_best_chunk(long_library: Library) -> None:
+    from retrieval.chunks import chunk_article
+
+    article = long_library.article("dragon-boat")
+    assert article is not None
+    [best] = long_library.search("东昌湖龙舟邀请赛是第几届？", k=1)
+    chunks = {chunk.id: chunk for chunk in chunk_article(article)}
+    assert chunks[best.citation.chunk_id].start > len(article.text) // 2  # retrieval: the end
+    for question, span in [("东昌湖龙舟邀请赛是第几届？", "第十届"),
+                           ("东昌湖龙舟邀请赛在哪里举行？", "东昌湖南岸")]:
+        answer = long_library.ask(question)
+        assert answer.found and answer.span is not None and span in answer.span, question
+        assert answer.span_at is not None and answer.span_at.start < 100  # the first paragraph
+        assert_verbatim(long_library, answer)

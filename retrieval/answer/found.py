@@ -27,9 +27,9 @@ class FoundBar:
     """When a read article answers, as plain data (a bench replays other settings)."""
 
     # support must exceed this on the first article read ...
-    margin: float = -2.75
+    margin: float = -2.0
     # ... and this much more on a lower-ranked one
-    lower_rank_extra: float = 3.0
+    lower_rank_extra: float = 2.0
     # support = margin + sentence_weight × (coverage − sentence_center)
     sentence_weight: float = 10.0
     sentence_center: float = 0.4  # where the sentence term is zero; not tuned
