@@ -12,7 +12,8 @@ question (``cut_half``'s salt). Two shapes of archive:
 
 * ``paragraphs``: each DRCD passage is an article (178, median 413 characters);
 * ``articles``: the passages of each held-out Wikipedia article joined into one (40, median
-  1,118 characters, the length of a news story): retrieval must also find the right part.
+  1,118 characters, the length of a news story): retrieval must also find the right part. A
+  cut question whose answer another passage of the article still prints is left out.
 
 Every question goes through ``Library.ask``. This, not CMRC (the evaluation set), is where
 the library's "found" bar (``FOUND_BAR``: ``retrieval/answer/found.py``) may be
@@ -58,6 +59,15 @@ def held_out_archive() -> tuple[dict[str, dict], list[dict]]:
         questions.append({"id": e.qid, "question": e.question, "answers": list(e.answers),
                           "context_id": cid})
     return contexts, questions
+
+
+def still_answered(cut: list[dict], articles: list[Article]) -> list[dict]:
+    """The cut questions whose answer another passage of the same joined article still
+    prints: not near misses (in the ``articles`` shape only; a passage is cut, not the
+    article)."""
+    text = {a.id: a.text for a in articles}
+    return [q for q in cut
+            if any(g and g in text[q["context_id"].rsplit("-", 1)[0]] for g in q["answers"])]
 
 
 def as_whole_articles(contexts: dict[str, dict]) -> list[Article]:
@@ -198,6 +208,11 @@ def main() -> None:
             salt = f"v{variant}"
             contexts, cut, untouched = cut_half(held_contexts, questions, salt=salt)
             articles = as_whole_articles(contexts) if shape == "articles" else None
+            if articles:
+                answered = still_answered(cut, articles)
+                cut = [q for q in cut if q not in answered]
+                print(f"  {len(answered)} cut questions left out: another passage of the "
+                      "article still gives the answer")
             name = f"drcd-{'long' if articles else 'para'}-{salt}"
             recording = args.grid and depth == args.depths[0] and lead == current.lead
             with Recorder() if recording else contextlib.nullcontext() as recorder:
