@@ -138,10 +138,15 @@ def run_full(limit: int | None, model: str | None, latency_sample: int) -> list:
     hit1 = hit5 = mrr = in_answer = in_top3 = not_found = ranked_first = 0.0
     em = f1 = 0.0
     shown_lengths = []
+    lost = {"refused": 0.0, "another article cited": 0.0, "the right article, span off": 0.0}
     for q, a in zip(questions, answers, strict=True):
         short = short_answer(a)
         em += exact_match(short, q["answers"])
-        f1 += char_f1(short, q["answers"])
+        score = char_f1(short, q["answers"])
+        f1 += score
+        where = ("refused" if not a.found else "another article cited"
+                 if a.citations[0].article_id != q["context_id"] else "the right article, span off")
+        lost[where] += 1 - score
         if a.found:
             shown_lengths.append(len(a.text))
         # Ranking alone: a not-found answer still lists its closest articles as suggestions.
@@ -175,6 +180,8 @@ def run_full(limit: int | None, model: str | None, latency_sample: int) -> list:
     print(f"short answer (the reader's span, else the highlight): exact match {em / n:.3f}  "
           f"F1 {f1 / n:.3f}; shown answer median {statistics.median(shown_lengths or [0]):.0f} "
           "characters")
+    print("F1 lost (1 − F1 = " + f"{1 - f1 / n:.3f}): " + ", ".join(
+        f"{where} {value / n:.3f}" for where, value in lost.items()))
     print(f"ask latency warm, single question (n={len(latencies)}): p50 {cuts[9]:.1f} ms  "
           f"p95 {cuts[18]:.1f} ms; batched {1000 * batch_seconds / n:.1f} ms/question")
     return answers
