@@ -112,14 +112,13 @@ class Recorder:
         self.reads: dict[str, tuple[tuple[float, float, str] | None, ...]] = {}
 
     def __enter__(self) -> Recorder:
-        original, span_coverage = self.readings, self.library.span_coverage
+        original = self.readings
 
         def readings(this: Any, question: Question, items: Any) -> Any:
             out = original(this, question, items)
             self.reads[question.text] = tuple(
-                None if r is None
-                else (r.margin, span_coverage(question, item.article.text, r.start), r.text)
-                for r, item in zip(out, items, strict=True)
+                None if r is None else (r.reading.margin, r.coverage, r.reading.text)
+                for r in out
             )
             return out
 

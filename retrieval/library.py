@@ -87,6 +87,19 @@ MIN_SHOWN_CHARS = 16
 
 
 @dataclass(frozen=True, slots=True)
+class _Read:
+    """What the reader said of one article: its best span (offsets into the article's text)
+    and how much of the question that span's sentence speaks of (``span_coverage``)."""
+
+    reading: Reading
+    coverage: float
+
+    @property
+    def support(self) -> float:
+        return FOUND_BAR.support(self.reading.margin, self.coverage)
+
+
+@dataclass(frozen=True, slots=True)
 class _Ranked:
     candidate: Candidate
     article: Article
@@ -372,23 +385,15 @@ class Library:
         """The reader reads the best few articles; the best-read span is the answer."""
         question = resolution.question
         candidates = window[:READ_DEPTH]
-        readings = self._readings(question, candidates)
-        margins = [None if r is None else r.margin for r in readings]
-        coverages = [
-            None if r is None else span_coverage(question, item.article.text, r.start)
-            for r, item in zip(readings, candidates, strict=True)
-        ]
-        best = FOUND_BAR.choose(margins, coverages)
-        supports = [
-            FOUND_BAR.support(m, c) if m is not None and c is not None else None
-            for m, c in zip(margins, coverages, strict=True)
-        ]
+        reads = self._readings(question, candidates)
+        best = FOUND_BAR.choose([None if r is None else r.reading.margin for r in reads],
+                                [None if r is None else r.coverage for r in reads])
         if best is None:
-            most = max((s for s in supports if s is not None), default=0.0)
+            most = max((r.support for r in reads if r is not None), default=0.0)
             return _not_found(text, resolution, window, history, id_, k, most)
-        reading, relevance = readings[best], supports[best]
-        assert reading is not None and relevance is not None  # only read articles are chosen
-        chosen, span = candidates[best], reading_span(reading)
+        read = reads[best]
+        assert read is not None  # only read articles are chosen
+        relevance, chosen, span = read.support, candidates[best], reading_span(read.reading)
         others = [r for r in window[:k] if r is not chosen]
         first = Citation.build(
             n=1, article=chosen.article, chunk_id=chosen.candidate.chunk_id, score=chosen.score,
@@ -404,30 +409,33 @@ class Library:
             id=id_, relevance=relevance, span=span.of(chosen.article.text), span_at=span,
         )
 
-    def _readings(self, question: Question, items: Sequence[_Ranked]) -> list[Reading | None]:
-        """The reader's best span in each item, with offsets into the article's text.
+    def _readings(self, question: Question, items: Sequence[_Ranked]) -> list[_Read | None]:
+        """What the reader said of each item (None where it found no span).
 
         Retrieval's best chunk of a long article is not always the answer's: on the held-out
         DRCD articles joined to news length, 4% of the answers lay outside the part read
         around it (docs/reader.md). So the first article is also read around its next best
-        hit chunk (``_second_region``), in the same batch, and the part whose span the found
-        bar supports more stands for the article — also when both pass, since a confident
-        span of the wrong fact is the near miss the bar exists for."""
+        hit chunk (``_second_region``), in the same reader call, and the part whose span the
+        found bar supports more stands for the article — also when both pass, since a
+        confident span of the wrong fact is the near miss the bar exists for."""
         parts = [(item.article.text, read_region(item.article.text, item.chunk_start,
                                                  item.chunk_end)) for item in items]
         second = self._second_region(items[0], parts[0][1]) if items else None
         if second is not None:
             parts.append((items[0].article.text, second))
-        texts = [text[lo:hi] for text, (lo, hi) in parts]
-        readings = [
-            None if r is None else replace(r, start=r.start + lo, end=r.end + lo)
-            for r, (_, (lo, _)) in zip(self.reader.read(question.normalized, texts), parts,
-                                       strict=True)
+        reads = [
+            None if r is None else _Read(
+                replace(r, start=r.start + lo, end=r.end + lo),
+                span_coverage(question, text, r.start + lo),
+            )
+            for r, (text, (lo, _)) in zip(
+                self.reader.read(question.normalized, [t[lo:hi] for t, (lo, hi) in parts]),
+                parts, strict=True,
+            )
         ]
         if second is not None:
-            readings[0] = _better_supported(question, items[0].article.text, readings[0],
-                                            readings.pop())
-        return readings
+            reads[0] = _better_supported(reads[0], reads.pop())
+        return reads
 
     def _second_region(self, item: _Ranked, first: tuple[int, int]) -> tuple[int, int] | None:
         """Around the article's best other hit chunk that adds mostly new text, if any."""
@@ -441,17 +449,11 @@ class Library:
         return None
 
 
-def _better_supported(
-    question: Question, text: str, first: Reading | None, second: Reading | None
-) -> Reading | None:
-    """Of two readings of one article, the one whose span the found bar supports more."""
+def _better_supported(first: _Read | None, second: _Read | None) -> _Read | None:
+    """Of two reads of one article, the one whose span the found bar supports more."""
     if first is None or second is None:
         return first or second
-
-    def support(r: Reading) -> float:
-        return FOUND_BAR.support(r.margin, span_coverage(question, text, r.start))
-
-    return second if support(second) > support(first) else first
+    return second if second.support > first.support else first
 
 
 def reading_span(reading: Reading) -> Span:
