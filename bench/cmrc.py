@@ -144,9 +144,7 @@ def run_full(limit: int | None, model: str | None, latency_sample: int) -> list:
         em += exact_match(short, q["answers"])
         score = char_f1(short, q["answers"])
         f1 += score
-        where = ("refused" if not a.found else "another article cited"
-                 if a.citations[0].article_id != q["context_id"] else "the right article, span off")
-        lost[where] += 1 - score
+        lost[_where_lost(a, q["context_id"])] += 1 - score
         if a.found:
             shown_lengths.append(len(a.text))
         # Ranking alone: a not-found answer still lists its closest articles as suggestions.
@@ -185,6 +183,15 @@ def run_full(limit: int | None, model: str | None, latency_sample: int) -> list:
     print(f"ask latency warm, single question (n={len(latencies)}): p50 {cuts[9]:.1f} ms  "
           f"p95 {cuts[18]:.1f} ms; batched {1000 * batch_seconds / n:.1f} ms/question")
     return answers
+
+
+def _where_lost(answer: Any, context_id: str) -> str:
+    """Which of ``run_full``'s F1-loss kinds an answer to a question on ``context_id`` is."""
+    if not answer.found:
+        return "refused"
+    if answer.citations[0].article_id != context_id:
+        return "another article cited"
+    return "the right article, span off"
 
 
 def short_answer(answer: Any) -> str:

@@ -61,21 +61,25 @@ def held_out_archive() -> tuple[dict[str, dict], list[dict]]:
     return contexts, questions
 
 
+def article_of(context_id: str) -> str:
+    """The DRCD article a passage belongs to: passage ids are ``<article>-<n>``."""
+    return context_id.rsplit("-", 1)[0]
+
+
 def still_answered(cut: list[dict], articles: list[Article]) -> list[dict]:
     """The cut questions whose answer another passage of the same joined article still
     prints: not near misses (in the ``articles`` shape only; a passage is cut, not the
     article)."""
     text = {a.id: a.text for a in articles}
     return [q for q in cut
-            if any(g and g in text[q["context_id"].rsplit("-", 1)[0]] for g in q["answers"])]
+            if any(g and g in text[article_of(q["context_id"])] for g in q["answers"])]
 
 
 def as_whole_articles(contexts: dict[str, dict]) -> list[Article]:
     """The passages of each DRCD article (``<article>-<n>`` ids) joined, in order, into one."""
     parts: dict[str, list[tuple[int, str]]] = collections.defaultdict(list)
     for cid, c in contexts.items():
-        article, n = cid.rsplit("-", 1)
-        parts[article].append((int(n), c["text"]))
+        parts[article_of(cid)].append((int(cid.rsplit("-", 1)[1]), c["text"]))
     return [
         Article(id=article, title=None, paragraphs=tuple(t for _, t in sorted(p)), source="DRCD")
         for article, p in sorted(parts.items())
