@@ -1,7 +1,7 @@
 """CMRC 2018 dev as a retrieval + extractive-answer benchmark for newsqa (prints figures).
 
     python bench/cmrc.py                 # full run: every question through Library.ask
-    python bench/cmrc.py --oracle        # extraction only, on each question's gold passage
+    python bench/cmrc.py --oracle        # the reader alone, on each question's gold passage
     python bench/cmrc.py --limit 500     # a quicker sample
     python bench/cmrc.py --near-miss     # the answering sentence cut: is "not found" said?
 
@@ -93,14 +93,22 @@ def sample_index(tmp: Path) -> Path:
     return path
 
 
-def run_oracle() -> None:
-    """Extraction alone, on each question's gold passage (no retrieval)."""
+def run_oracle(limit: int | None) -> None:
+    """Each question's gold passage given (no retrieval): what the reader alone can do, and
+    the sentence-ranking extraction it replaced."""
+    from collections import Counter
+
     from retrieval.answer.question import analyze
     from retrieval.answer.sentences import extract
+    from retrieval.reader.metrics import span_fit
+    from retrieval.reader.reader import Reader
 
-    contexts, questions = load_contexts(), load_questions()
+    contexts, questions = load_contexts(), load_questions()[:limit]
+    reader = Reader.load()
     shown = highlighted = sentences = 0
     test_n = test_shown = 0
+    em = f1 = 0.0
+    fits: Counter[str] = Counter()
     started = time.perf_counter()
     for q in questions:
         c = contexts[q["context_id"]]
@@ -115,11 +123,21 @@ def run_oracle() -> None:
             test_shown += hit
         highlighted += any(a in marks for a in q["answers"])
         sentences += len(got.sentences)
+        reading = reader.read(q["question"], [c["text"]])[0]
+        span = reading.text if reading is not None else ""
+        em += exact_match(span, q["answers"])
+        f1 += char_f1(span, q["answers"])
+        fits[span_fit(span, q["answers"])] += 1
     n = len(questions)
-    print(f"oracle (gold passage) n={n}: gold answer in answer sentences {shown / n:.3f} "
-          f"(avg {sentences / n:.2f} sentences; test half {test_shown / test_n:.3f}), "
-          f"in highlight {highlighted / n:.3f}, "
-          f"{1000 * (time.perf_counter() - started) / n:.1f} ms/question")
+    print(f"oracle (gold passage) n={n}, {1000 * (time.perf_counter() - started) / n:.1f} "
+          f"ms/question")
+    print(f"  reader, best span whatever its margin: EM {em / n:.3f}, F1 {f1 / n:.3f}")
+    print("  its span against the gold answer: " + ", ".join(
+        f"{kind} {fits[kind] / n:.3f}"
+        for kind in ("exact", "inside", "around", "overlap", "apart", "none")))
+    print(f"  sentence ranking: gold answer in answer sentences {shown / n:.3f} "
+          f"(avg {sentences / n:.2f} sentences; test half {test_shown / max(test_n, 1):.3f}), "
+          f"in highlight {highlighted / n:.3f}")
 
 
 def run_full(limit: int | None, model: str | None, latency_sample: int) -> list:
@@ -305,7 +323,8 @@ def run_calibration(limit: int, model: str | None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--oracle", action="store_true", help="extraction on gold passages only")
+    parser.add_argument("--oracle", action="store_true",
+                        help="the reader (and the older extraction) on gold passages only")
     parser.add_argument("--calibrate", action="store_true", help="not-found threshold table")
     parser.add_argument("--near-miss", action="store_true",
                         help="passages with the answering sentence cut: not-found rates")
@@ -315,7 +334,7 @@ def main() -> None:
                         help="single-question asks timed for the latency percentiles")
     args = parser.parse_args()
     if args.oracle:
-        run_oracle()
+        run_oracle(args.limit)
     elif args.near_miss:
         run_near_miss(args.model)
     elif args.calibrate:

@@ -18,7 +18,7 @@ from retrieval.reader import Reader
 from retrieval.reader.calibration import calibrate
 from retrieval.reader.data import Example, cut_negative, load_examples, split_held_out
 from retrieval.reader.features import best_span, label, trim_span, windows
-from retrieval.reader.metrics import exact_match, f1
+from retrieval.reader.metrics import exact_match, f1, span_fit
 from retrieval.reader.model import dequantize, quantize_int8
 
 PASSAGE = (
@@ -59,6 +59,18 @@ def test_f1_is_over_the_longest_common_substring_of_units() -> None:
     assert f1("家15", ["15家"]) == pytest.approx(2 * 0.5 * 0.5 / 1.0)
     assert f1("", ["15家"]) == 0.0
     assert f1("光荣", ["村雨城", "光荣和ω-force"]) > 0
+
+
+@pytest.mark.parametrize(("prediction", "fit"), [
+    ("《1953年10月》", "exact"),
+    ("1953年", "inside"),        # a part of the gold answer: CMRC's most common miss
+    ("1953年10月1日", "around"),
+    ("10月1日", "overlap"),
+    ("北京", "apart"),
+    ("", "none"),
+])
+def test_span_fit_says_how_a_span_misses(prediction: str, fit: str) -> None:
+    assert span_fit(prediction, ["1953年10月", "一九五三年十月"]) == fit
 
 
 # -- windows, labels and spans ---------------------------------------------------------------
@@ -306,6 +318,21 @@ def test_a_run_can_start_from_an_earlier_runs_weights(
 
     with pytest.raises(SystemExit, match="no such weights file"):
         train(config("third", init=str(tmp_path / "missing.safetensors")))
+
+
+@pytest.mark.parametrize(("passage", "span", "expected"), [
+    ("文章奥府」", "文章奥府」", "文章奥府"),                 # a closing mark without its opener
+    ("（1872年 — 1944年）", "（1872年 — 1944年", "1872年 — 1944年"),
+    ("太清三年（549年）六月", "太清三年（549年", "太清三年（549年）"),  # closed right after
+    ("《国际动物命名规约》", "《国际动物命名规约》", "《国际动物命名规约》"),  # a pair is kept
+    ("又名「推事」的官员", "「推事」", "「推事」"),
+])
+def test_a_span_keeps_quote_marks_and_brackets_in_pairs(
+    passage: str, span: str, expected: str
+) -> None:
+    at = passage.index(span)
+    start, end = trim_span(passage, at, at + len(span))
+    assert passage[start:end] == expected
 
 
 @pytest.mark.parametrize(("passage", "expected"), [

@@ -64,3 +64,20 @@ def f1(prediction: str, golds: Sequence[str]) -> float:
             precision, recall = common / len(pred), common / len(ref)
             best = max(best, 2 * precision * recall / (precision + recall))
     return best
+
+
+def span_fit(prediction: str, golds: Sequence[str]) -> str:
+    """How a predicted span sits against the gold answers (punctuation ignored, best fit
+    first): "exact", "inside" (a part of a gold answer), "around" (a gold answer and more),
+    "overlap", "apart" (no unit in common) or "none" (no prediction)."""
+    pred = _without_punctuation(prediction)
+    refs = [_without_punctuation(g) for g in golds]
+    if not pred:
+        return "none"
+    if pred in refs:
+        return "exact"
+    if any(pred in r for r in refs):
+        return "inside"
+    if any(r and r in pred for r in refs):
+        return "around"
+    return "overlap" if f1(prediction, golds) > 0 else "apart"
