@@ -39,6 +39,7 @@ from bench.cmrc import cut_half, run_archive
 from retrieval.answer.found import FoundBar
 from retrieval.answer.question import Question
 from retrieval.articles import Article
+from retrieval.reader.data import article_of
 from retrieval.reader.metrics import exact_match
 from retrieval.reader.reader import BUNDLED_WEIGHTS, weights_info
 from retrieval.reader.train import TrainConfig, split_data
@@ -59,11 +60,6 @@ def held_out_archive() -> tuple[dict[str, dict], list[dict]]:
         questions.append({"id": e.qid, "question": e.question, "answers": list(e.answers),
                           "context_id": cid})
     return contexts, questions
-
-
-def article_of(context_id: str) -> str:
-    """The DRCD article a passage belongs to: passage ids are ``<article>-<n>``."""
-    return context_id.rsplit("-", 1)[0]
 
 
 def still_answered(cut: list[dict], articles: list[Article]) -> list[dict]:

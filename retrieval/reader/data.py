@@ -49,6 +49,7 @@ def _read_jsonl(path: Path) -> Iterable[dict]:
 
 
 def article_of(context_id: str) -> str:
+    """The article a passage belongs to: DRCD's passage ids are ``<article>-<n>``."""
     return context_id.rsplit("-", 1)[0] if "-" in context_id else context_id
 
 
