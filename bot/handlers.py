@@ -66,6 +66,9 @@ SEARCH_K = 5
 LATEST_N = 10
 INLINE_K = 10
 _UNDERSTOOD = re.compile(r"^(?:理解为：|Understood as: )(.+)$")
+_SHORT_ANSWER = re.compile(
+    "^(?:" + "|".join(re.escape(text("answer_label", lang)) for lang in ("zh", "en")) + ")(.+)$"
+)
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -454,17 +457,27 @@ def understood_question(shown: str | None) -> str | None:
     return match.group(1).strip() if match else None
 
 
+def short_answer(shown: str) -> str | None:
+    """The short answer line of an answer message ("答：15家" → "15家"), if it has one."""
+    for line in shown.splitlines():
+        match = _SHORT_ANSWER.match(line.strip())
+        if match:
+            return match.group(1).strip()
+    return None
+
+
 async def _vote(update: Update, context: ContextTypes.DEFAULT_TYPE, up: bool, message: Message,
                 lang: Lang) -> None:
     query = update.callback_query
     assert query is not None
     svc = services(context)
     cited = await asyncio.to_thread(_cited_articles, svc.library, message.reply_markup)
+    shown = html.unescape(_TAG.sub("", message.text or ""))
     feedback = Feedback(
         chat_id=message.chat_id, message_id=message.message_id, user_id=query.from_user.id,
         vote=1 if up else -1,
         question=question_from(message.reply_to_message, context.bot.username) or "",
-        answer=html.unescape(_TAG.sub("", message.text or "")), citations=cited,
+        answer=shown, citations=cited, span=short_answer(shown),
     )
     await asyncio.to_thread(svc.feedback.record, feedback)
     svc.metrics.voted(up=up)

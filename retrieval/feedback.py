@@ -1,8 +1,9 @@
 """Reader feedback (👍/👎 under bot answers), kept in a small SQLite file for staff to export.
 
 One row per (chat, answer message, user): voting again replaces the earlier vote. The row keeps
-the question, the answer text as shown and the cited articles, so an export is readable without
-the index.
+the question, the answer text as shown, its short answer (the reader's span) and the cited
+articles, so an export is readable without the index — and 👍 rows can become training pairs
+for the reader (``retrieval/reader/pairs.py``).
 """
 
 from __future__ import annotations
@@ -10,18 +11,22 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from .articles import Article
+from .chunks import split_sentences
 from .errors import InputError
+from .library import read_region
 
 FEEDBACK_ENV = "NEWSQA_FEEDBACK"
-EXPORT_FIELDS = ("time", "vote", "question", "answer", "citations", "user_id", "chat_id",
+EXPORT_FIELDS = ("time", "vote", "question", "span", "answer", "citations", "user_id", "chat_id",
                  "message_id")
 
 _SCHEMA = """
@@ -34,6 +39,7 @@ CREATE TABLE IF NOT EXISTS feedback (
     question TEXT NOT NULL,
     answer TEXT NOT NULL,
     citations TEXT NOT NULL,
+    span TEXT,
     PRIMARY KEY (chat_id, message_id, user_id)
 )
 """
@@ -55,6 +61,7 @@ class Feedback:
     question: str
     answer: str
     citations: tuple[CitedArticle, ...] = ()
+    span: str | None = None  # the short answer shown ("答：15家"), if the answer had one
     time: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S%z"))
 
     def to_dict(self) -> dict[str, Any]:
@@ -90,6 +97,7 @@ class FeedbackStore:
             connection = sqlite3.connect(target, check_same_thread=False, timeout=10)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute(_SCHEMA)
+            _add_span_column(connection)
         except sqlite3.DatabaseError as exc:
             raise InputError(f"not a usable feedback database ({exc})", path=str(target)) from exc
         return cls(connection, target)
@@ -99,21 +107,21 @@ class FeedbackStore:
         with self._lock, self._db:
             self._db.execute(
                 "INSERT OR REPLACE INTO feedback (chat_id, message_id, user_id, time, vote, "
-                "question, answer, citations) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "question, answer, citations, span) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (feedback.chat_id, feedback.message_id, feedback.user_id, feedback.time,
-                 feedback.vote, feedback.question, feedback.answer, citations),
+                 feedback.vote, feedback.question, feedback.answer, citations, feedback.span),
             )
 
     def all(self) -> list[Feedback]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT chat_id, message_id, user_id, vote, question, answer, citations, time "
-                "FROM feedback ORDER BY time, chat_id, message_id, user_id"
+                "SELECT chat_id, message_id, user_id, vote, question, answer, citations, span, "
+                "time FROM feedback ORDER BY time, chat_id, message_id, user_id"
             ).fetchall()
         return [
             Feedback(chat, message, user, vote, question, answer,
-                     tuple(CitedArticle(**c) for c in json.loads(citations)), when)
-            for chat, message, user, vote, question, answer, citations, when in rows
+                     tuple(CitedArticle(**c) for c in json.loads(citations)), span, when)
+            for chat, message, user, vote, question, answer, citations, span, when in rows
         ]
 
     def close(self) -> None:
@@ -125,6 +133,14 @@ class FeedbackStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _add_span_column(connection: sqlite3.Connection) -> None:
+    """Databases written before the short answer was kept get its column (empty for old rows)."""
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(feedback)")}
+    if "span" not in columns:
+        with connection:
+            connection.execute("ALTER TABLE feedback ADD COLUMN span TEXT")
 
 
 def write_jsonl(rows: Sequence[Feedback], out: TextIO) -> None:
@@ -167,3 +183,89 @@ def neutralise_cell(value: object) -> object:
 
 def _cited(citation: CitedArticle) -> str:
     return f"[{citation.n}] {citation.title or '(untitled)'} ({citation.article_id})"
+
+
+# -- 👍 answers as training pairs for the reader -----------------------------------------------
+
+
+@dataclass
+class TrainingPairs:
+    """👍-voted answers in the reader's training shape (``contexts.jsonl`` + ``qa.jsonl``, as
+    ``python -m retrieval.reader.train --data`` reads), and why the other votes were left out."""
+
+    contexts: list[dict[str, Any]] = field(default_factory=list)
+    questions: list[dict[str, Any]] = field(default_factory=list)
+    left_out: dict[str, int] = field(default_factory=dict)
+
+    def leave_out(self, reason: str) -> None:
+        self.left_out[reason] = self.left_out.get(reason, 0) + 1
+
+    def write(self, folder: Path) -> None:
+        """Both files, each written whole and then renamed into place."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, rows in (("contexts.jsonl", self.contexts), ("qa.jsonl", self.questions)):
+            partial = folder / f".{name}.partial"
+            with partial.open("w", encoding="utf-8") as out:
+                for row in rows:
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            partial.replace(folder / name)
+
+
+def training_pairs(rows: Sequence[Feedback],
+                   article: Callable[[str], Article | None]) -> TrainingPairs:
+    """One pair per answer that staff voted 👍 more often than 👎: the question, and the part
+    of the first cited article the reader would read, with the short answer's offsets in it.
+
+    A 👎 says the span is wrong, not what is right, and its article may still hold the
+    answer (a wrong span in the right article is the reader's commonest miss), so it is
+    never turned into a "no answer" example: write such a question's right answer into the
+    pairs by hand instead. ``article`` looks an article up by id (``Library.article``).
+    """
+    votes: dict[tuple[str, str, str], list[Feedback]] = {}
+    pairs = TrainingPairs()
+    for row in rows:
+        if not row.span:
+            pairs.leave_out("no short answer")
+        elif not row.citations:
+            pairs.leave_out("no source cited")
+        else:
+            votes.setdefault((row.question, row.span, row.citations[0].article_id), []).append(row)
+    regions: dict[tuple[str, int, int], str] = {}
+    for (question, span, article_id), voted in votes.items():
+        balance = sum(v.vote for v in voted)
+        if balance <= 0:
+            pairs.leave_out("not more 👍 than 👎")
+            continue
+        found = article(article_id)
+        if found is None:
+            pairs.leave_out("article no longer in the archive")
+            continue
+        at = _span_in(found.text, span, voted[0].answer)
+        if at is None:
+            pairs.leave_out("short answer not found once in the article")
+            continue
+        lo, hi = read_region(found.text, at, at + len(span))
+        key = (article_id, lo, hi)
+        if key not in regions:
+            regions[key] = f"{article_id}-{len(regions)}"
+            pairs.contexts.append({"context_id": regions[key], "title": found.title,
+                                   "text": found.text[lo:hi]})
+        pairs.questions.append({
+            "id": f"feedback-{len(pairs.questions)}", "question": question, "answers": [span],
+            "answer_starts": [at - lo], "context_id": regions[key],
+        })
+    return pairs
+
+
+def _span_in(text: str, span: str, shown: str) -> int | None:
+    """Where ``span`` is in ``text``: the one occurrence whose sentence the answer quoted, or
+    the only occurrence; None when neither settles it."""
+    places = [m.start() for m in re.finditer(re.escape(span), text)]
+    sentences = split_sentences(text)
+    quoted = [
+        at for at in places
+        if any(a <= at < b and text[a:b].strip() in shown for a, b in sentences)
+    ]
+    if len(quoted) == 1:
+        return quoted[0]
+    return places[0] if len(places) == 1 else None

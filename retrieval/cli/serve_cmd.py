@@ -1,4 +1,4 @@
-"""``newsqa serve`` (the Telegram bot) and ``newsqa feedback export``."""
+"""``newsqa serve`` (the Telegram bot), ``newsqa feedback export`` and ``newsqa feedback pairs``."""
 
 from __future__ import annotations
 
@@ -112,3 +112,31 @@ def export(fmt: str, output: Path | None, feedback_path: Path | None) -> None:
     with output.open("w", encoding="utf-8", newline="") as out:
         writer(rows, out)
     click.echo(f"{output}: {len(rows)} feedback rows", err=True)
+
+
+@feedback.command("pairs")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write contexts.jsonl and qa.jsonl into (created if missing).")
+@index_option
+@click.option("--feedback", "feedback_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Feedback database (default: $NEWSQA_FEEDBACK or the user data dir).")
+def pairs(output: Path, index_dir: Path | None, feedback_path: Path | None) -> None:
+    """Turn 👍-voted answers into question/answer pairs for training the reader.
+
+    Each pair is the question, the part of the cited article the reader read and the short
+    answer's place in it, in the shape `python -m retrieval.reader.train --data` reads; mix
+    it with DRCD (docs/reader.md). 👎 votes are left out: they say what is wrong, not what
+    is right.
+    """
+    from ..feedback import FeedbackStore, training_pairs
+    from ..library import Library
+
+    with FeedbackStore.open(feedback_path, create=False) as store:
+        rows = store.all()
+    with Library.open(index_dir) as library:
+        made = training_pairs(rows, library.article)
+    made.write(output)
+    left = "; ".join(f"{n} {reason}" for reason, n in sorted(made.left_out.items()))
+    n = len(made.questions)
+    click.echo(f"{output}: {n} pair{'' if n == 1 else 's'} from {len(rows)} votes"
+               + (f" (left out: {left})" if left else ""), err=True)

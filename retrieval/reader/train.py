@@ -52,6 +52,7 @@ class TrainConfig:
     limit: int = 0  # use only the first N questions (smoke runs)
     bf16: bool = True
     init: str = ""  # a reader.safetensors whose trained tensors this run starts from
+    more_data: tuple[str, ...] = ()  # further folders mixed in, e.g. a newsroom's own pairs
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,11 +187,14 @@ def evaluate(
 
 def _fingerprint(cfg: TrainConfig) -> str:
     h = hashlib.sha256()
-    for name in ("contexts.jsonl", "qa.jsonl"):
-        h.update((Path(cfg.data) / name).read_bytes())
+    for folder in (cfg.data, *cfg.more_data):
+        for name in ("contexts.jsonl", "qa.jsonl"):
+            h.update((Path(folder) / name).read_bytes())
     recipe = {
         k: v for k, v in asdict(cfg).items() if k not in ("out", "checkpoint_every", "init")
     }
+    if not cfg.more_data:  # runs from before the option keep their fingerprint
+        del recipe["more_data"]
     h.update(json.dumps(recipe, sort_keys=True).encode())
     if cfg.init:  # the starting weights by content: the same file under another name is one run
         h.update(Path(cfg.init).read_bytes())
@@ -202,7 +206,8 @@ def split_data(
 ) -> tuple[list[reader_data.Example], list[reader_data.Example], list[reader_data.Example]]:
     """(training questions, training examples with negatives, held-out examples with
     negatives): the same for every run with the same data, seed and shares."""
-    examples = reader_data.load_examples(Path(cfg.data))
+    examples = [e for folder in (cfg.data, *cfg.more_data)
+                for e in reader_data.load_examples(Path(folder))]
     if cfg.limit:
         examples = examples[: cfg.limit]
     train_ex, held_ex = reader_data.split_held_out(examples, cfg.held_out, cfg.seed)
@@ -406,12 +411,15 @@ def main(argv: list[str] | None = None) -> None:
         prog="python -m retrieval.reader.train", description=__doc__.splitlines()[0]
     )
     defaults = TrainConfig(data="", out="")
-    parser.add_argument("--data", required=True, help="folder with contexts.jsonl and qa.jsonl")
+    parser.add_argument(
+        "--data", required=True, action="append",
+        help="folder with contexts.jsonl and qa.jsonl (repeat it to mix folders)",
+    )
     parser.add_argument(
         "--out", required=True, help="folder for checkpoints, the log and reader.safetensors"
     )
     for name, value in asdict(defaults).items():
-        if name in ("data", "out"):
+        if name in ("data", "out", "more_data"):
             continue
         flag = "--" + name.replace("_", "-")
         if isinstance(value, bool):
@@ -427,7 +435,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = vars(parser.parse_args(argv))
     stop_after = args.pop("stop_after")
-    train(TrainConfig(**args), stop_after=stop_after)
+    first, *more = args.pop("data")
+    train(TrainConfig(data=first, more_data=tuple(more), **args), stop_after=stop_after)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,73 @@
+"""👍 answers as the reader's training pairs, and feedback databases from before the span."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from retrieval.articles import Article
+from retrieval.feedback import CitedArticle, Feedback, FeedbackStore, training_pairs
+
+TEXT = ("冠县去年新增绿色建材企业3家。目前，冠县共有绿色建材企业15家，年产值超过20亿元。"
+        "全县3家企业入选省级名单。")
+ARTICLE = Article(id="p1-2", title="链上发力 攀高向强", paragraphs=(TEXT,))
+
+
+def vote(vote: int, question: str, span: str | None, shown: str, user: int = 1,
+         article_id: str = "p1-2") -> Feedback:
+    return Feedback(chat_id=1, message_id=hash((question, span)) % 1000, user_id=user,
+                    vote=vote, question=question, answer=shown,
+                    citations=(CitedArticle(1, article_id, "链上发力 攀高向强"),), span=span)
+
+
+def lookup(article_id: str) -> Article | None:
+    return ARTICLE if article_id == ARTICLE.id else None
+
+
+def test_the_quoted_sentence_settles_which_occurrence_is_the_answer() -> None:
+    # "3家" is printed twice; the answer quoted the second sentence holding it.
+    shown = "答：3家\n全县3家企业入选省级名单。 [1]"
+    made = training_pairs([vote(1, "几家企业入选省级名单？", "3家", shown)], lookup)
+    [pair] = made.questions
+    [context] = made.contexts
+    at = pair["answer_starts"][0]
+    assert context["text"][at:at + 2] == "3家"
+    assert TEXT.index(context["text"]) + at == TEXT.rindex("3家")
+    assert pair["context_id"].rsplit("-", 1)[0] == "p1-2"  # grouped by article for held-out
+
+
+def test_votes_are_weighed_and_unusable_ones_are_counted_not_guessed() -> None:
+    shown = "答：15家\n目前，冠县共有绿色建材企业15家，年产值超过20亿元。 [1]"
+    rows = [
+        vote(1, "冠县有多少家绿色建材企业？", "15家", shown, user=1),
+        vote(1, "冠县有多少家绿色建材企业？", "15家", shown, user=2),  # one pair, not two
+        vote(1, "年产值多少？", "20亿元", "答：20亿元", user=1),
+        vote(-1, "年产值多少？", "20亿元", "答：20亿元", user=2),   # disputed: left out
+        vote(1, "哪家企业？", "3家", "答：3家\n（quote not in the article） [1]"),  # ambiguous
+        vote(1, "冠县在哪？", None, "冠县……"),                               # no short answer
+        vote(1, "谁？", "张三", "答：张三", article_id="deleted"),
+    ]
+    made = training_pairs(rows, lookup)
+    assert [q["question"] for q in made.questions] == ["冠县有多少家绿色建材企业？"]
+    assert made.left_out == {
+        "not more 👍 than 👎": 1, "short answer not found once in the article": 1,
+        "no short answer": 1, "article no longer in the archive": 1,
+    }
+
+
+def test_a_feedback_database_from_before_the_span_column_opens_and_keeps_its_rows(
+        tmp_path: Path) -> None:
+    path = tmp_path / "feedback.sqlite"
+    with sqlite3.connect(path) as old:
+        old.execute("CREATE TABLE feedback (chat_id INTEGER NOT NULL, message_id INTEGER NOT "
+                    "NULL, user_id INTEGER NOT NULL, time TEXT NOT NULL, vote INTEGER NOT NULL "
+                    "CHECK (vote IN (-1, 1)), question TEXT NOT NULL, answer TEXT NOT NULL, "
+                    "citations TEXT NOT NULL, PRIMARY KEY (chat_id, message_id, user_id))")
+        old.execute("INSERT INTO feedback VALUES (1, 2, 3, '2026-01-01T00:00:00', 1, '问', "
+                    "'答：15家', '[]')")
+    old.close()
+    with FeedbackStore.open(path, create=False) as store:
+        [before] = store.all()
+        assert (before.question, before.span) == ("问", None)
+        store.record(vote(1, "冠县有多少家绿色建材企业？", "15家", "答：15家"))
+        assert [row.span for row in store.all()] == [None, "15家"]
