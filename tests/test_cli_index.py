@@ -182,3 +182,38 @@ def test_a_bad_file_rejects_the_whole_ingest_unless_skipped(tmp_path: Path, embe
     assert result.exit_code == 2
     counts = summary(result)
     assert (counts["added"], counts["rejected"]) == ("8", "1")
+
+
+def test_an_earlier_versions_copies_of_a_page_are_replaced_not_doubled(
+        tmp_path: Path, embedder) -> None:
+    """Page text read before its running head and file name were: no date, no page. Ingesting
+    the page again now (with its date and page) replaces those copies; a copy whose text
+    differs is kept, since it may be another story."""
+    from dataclasses import replace
+
+    from retrieval.articles import derive_article_id
+    from retrieval.library import Library
+    from retrieval.sources.loading import load_articles
+
+    def as_before(article, paragraphs=None):
+        paragraphs = paragraphs or article.paragraphs
+        return replace(article, date=None, page=None, paragraphs=paragraphs, id=derive_article_id(
+            source=article.source, date=None, title=article.title, body="\n".join(paragraphs)))
+
+    before = [as_before(a) for a in load_articles(PAGE, source="聊城日报")]
+    edited = replace(before[0], paragraphs=(*before[0].paragraphs[:-1], "（本报记者 校对稿）"))
+    path = tmp_path / "index"
+    with Library.create(path, embedder=embedder) as library:
+        library.ingest([edited, *before[1:]])
+    page = tmp_path / "A03.txt"  # the page number now comes from the file name
+    shutil.copy(PAGE, page)
+    counts = summary(run("ingest", str(page), "--index", str(path), *PAGE_ARGS, "-q"))
+    assert (counts["added"], counts["replaced"], counts["unchanged"]) == ("1", "7", "0")
+    with Index.open(path) as index:
+        kept = {a.id: a for a in index.articles(newest_first=False, limit=50)}
+        assert index.check() == []
+    assert len(kept) == 9  # eight stories now dated and paged, and the differing old copy
+    assert edited.id in kept and not any(a.id in kept for a in before[1:])
+    assert {(a.date, a.page) for i, a in kept.items() if i != edited.id} == {("2023-10-08", "A3")}
+    again = summary(run("ingest", str(page), "--index", str(path), *PAGE_ARGS, "-q"))
+    assert (again["added"], again["replaced"], again["unchanged"]) == ("0", "0", "8")

@@ -648,3 +648,24 @@ def test_a_running_line_naming_a_weekday_is_no_running_head() -> None:
             "天津市区和蓟州区的一条支线铁路。据铁\n路局证实，市郊列车计\n划在周末（周五、六、\n日）、暑期、公众假期\n开行，方便市民出游。\n")
     [article] = parse_page(text)
     assert "计划在周末（周五、六、日）、暑期" in article.text
+
+
+def test_earlier_ids_are_those_of_the_same_story_without_its_date_or_page() -> None:
+    from dataclasses import replace
+
+    from retrieval.articles.records import earlier_ids
+
+    def story(date: str | None, page: str | None) -> Article:
+        body = "冠县共有绿色建材企业15家。"
+        return Article(id=derive_article_id(source="聊城日报", date=date, title="链上发力",
+                                            body=body, page=page),
+                       title="链上发力", paragraphs=(body,), date=date, source="聊城日报",
+                       page=page)
+
+    now = story("2023-10-08", "A3")
+    assert set(earlier_ids(now)) == {
+        story(date, page).id for date in ("2023-10-08", None) for page in (None, "A3", "A03",
+                                                                            "A003")
+    } - {now.id}
+    assert earlier_ids(story(None, None)) == []  # nothing it lacked before
+    assert earlier_ids(replace(now, id="given-by-the-source")) == []

@@ -80,6 +80,35 @@ def derive_article_id(
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
 
 
+def earlier_ids(article: Article) -> list[str]:
+    """The ids an earlier version of newsqa gave this article, when its id is derived.
+
+    Page text read before its running head was: no date or page (the id lacked them), and
+    page numbers were kept as the file name wrote them ("A03", now "A3"). An index from then
+    holds the same story under one of these ids; ``Index.upsert`` retires such a copy when
+    its text is the same (``retrieval/index/writer.py``), so a re-ingest replaces it rather
+    than adding it twice.
+    """
+    body = article.text
+    if not (article.date or article.page) or article.id != derive_article_id(
+            source=article.source, date=article.date, title=article.title, body=body,
+            page=article.page):
+        return []  # an id the source gave, or nothing that changed: no earlier id
+    pages: list[str | None] = [None]
+    if article.page:
+        letters = article.page.rstrip("0123456789")
+        digits = article.page[len(letters):]
+        pages += [article.page] + [letters + digits.zfill(width) for width in (2, 3)
+                                   if digits and len(digits) < width]
+    ids = {
+        derive_article_id(source=article.source, date=date, title=article.title, body=body,
+                          page=page)
+        for date in dict.fromkeys([article.date, None]) for page in dict.fromkeys(pages)
+    }
+    ids.discard(article.id)
+    return sorted(ids)
+
+
 @dataclass(frozen=True, slots=True)
 class Chunk:
     """A run of whole sentences from one article, the unit that is embedded and searched.

@@ -192,9 +192,11 @@ class Store:
         return found
 
     def write_batch(
-        self, articles: Sequence[Article], chunks: Sequence[NewChunk]
+        self, articles: Sequence[Article], chunks: Sequence[NewChunk],
+        retired: Sequence[str] = (),
     ) -> tuple[list[int], list[int], int]:
-        """Replace ``articles`` (and all their old chunks) in ONE transaction.
+        """Replace ``articles`` (and all their old chunks) and delete the ``retired`` articles
+        they supersede, in ONE transaction.
 
         Returns (removed chunk rowids, added chunk rowids, new generation). Either all of it is
         committed or none of it.
@@ -202,7 +204,9 @@ class Store:
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            removed = self._remove_chunks([a.id for a in articles])
+            removed = self._remove_chunks([*(a.id for a in articles), *retired])
+            for article_id in retired:
+                conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
             seq = int(conn.execute("SELECT coalesce(max(seq), 0) FROM articles").fetchone()[0])
             for offset, article in enumerate(articles, start=1):
                 conn.execute(

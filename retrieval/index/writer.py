@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ..articles import Article
+from ..articles.records import earlier_ids
 from .files import crash_here
 from .store import NewChunk
 from .types import IngestProgress, IngestReport
@@ -77,9 +78,10 @@ class BatchWriter:
     def write(self, batch: Sequence[Article]) -> None:
         """Commit one batch atomically: every store has all of an article or none of it."""
         latest = {article.id: article for article in batch}  # the last copy of an id wins
-        changed = self._sort_out(list(latest.values()))
+        copies = self._earlier_copies(list(latest.values()))
+        changed = self._sort_out(list(latest.values()), copies)
         if changed:
-            self._commit(changed)
+            self._commit(changed, [old for olds in copies.values() for old in olds])
         self._done += len(batch)
         if self._progress is not None:
             self._progress(IngestProgress(
@@ -92,8 +94,10 @@ class BatchWriter:
         self.report.words_seconds = self.report.seconds = time.monotonic() - self.started
         return self.report
 
-    def _sort_out(self, batch: Sequence[Article]) -> list[Article]:
-        """Record each article as added, replaced or unchanged; the ones to write."""
+    def _sort_out(self, batch: Sequence[Article],
+                  copies: dict[str, list[str]]) -> list[Article]:
+        """Record each article as added, replaced or unchanged; the ones to write. An article
+        whose earlier copy is retired counts as replaced."""
         index = self._index
         with index._lock:
             known = index._store.content_hashes([a.id for a in batch])
@@ -102,17 +106,40 @@ class BatchWriter:
             previous = known.get(article.id)
             repeated = article.id in self._seen  # already reported by an earlier batch
             self._seen.add(article.id)
-            if previous == article.content_hash:
+            if previous == article.content_hash and article.id not in copies:
                 if not repeated:
                     self.report.unchanged.append(article.id)
                 continue
             if not repeated:
-                (self.report.replaced if previous is not None else self.report.added).append(
-                    article.id)
+                replaces = previous is not None or article.id in copies
+                (self.report.replaced if replaces else self.report.added).append(article.id)
             changed.append(article)
         return changed
 
-    def _commit(self, changed: list[Article]) -> None:
+    def _earlier_copies(self, batch: Sequence[Article]) -> dict[str, list[str]]:
+        """Per article, the copies an earlier version of newsqa indexed under another id
+        (``earlier_ids``) with the same source, headline and text: they are retired when it is
+        written, so upgrading and re-ingesting a page does not list its stories twice. A copy
+        whose text differs is left alone: it may be another story, and nothing is lost."""
+        wanted = {a.id: earlier_ids(a) for a in batch}
+        if not any(wanted.values()):
+            return {}
+        index = self._index
+        with index._lock:
+            present = index._store.content_hashes([i for ids in wanted.values() for i in ids])
+            stored = {i: index._store.article(i) for i in present}
+        copies: dict[str, list[str]] = {}
+        for article in batch:
+            same = [
+                i for i in wanted[article.id]
+                if (old := stored.get(i)) is not None and old.paragraphs == article.paragraphs
+                and (old.source, old.title) == (article.source, article.title)
+            ]
+            if same:
+                copies[article.id] = same
+        return copies
+
+    def _commit(self, changed: list[Article], retired: Sequence[str] = ()) -> None:
         from ..chunks import chunk_article
         from .core import passage_text
 
@@ -121,7 +148,7 @@ class BatchWriter:
         new = [NewChunk(c, " ".join(index._words(passage_text(c)))) for c in chunks]
         with index._lock:
             words_before = index._store.words_generation()
-            removed, added, generation = index._store.write_batch(changed, new)
+            removed, added, generation = index._store.write_batch(changed, new, retired)
             crash_here("after-commit")
             index._data_version = index._store.data_version()
             index._vectors.remove(removed)  # the new chunks wait for their vectors
