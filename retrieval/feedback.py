@@ -3,12 +3,13 @@
 One row per (chat, answer message, user): voting again replaces the earlier vote. The row keeps
 the question, the answer text as shown, its short answer (the reader's span) and the cited
 articles, so an export is readable without the index — and 👍 rows can become training pairs
-for the reader (``retrieval/reader/pairs.py``).
+for the reader (``training_pairs``, below).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import re
@@ -230,7 +231,7 @@ def training_pairs(rows: Sequence[Feedback],
             pairs.leave_out("no source cited")
         else:
             votes.setdefault((row.question, row.span, row.citations[0].article_id), []).append(row)
-    regions: dict[tuple[str, int, int], str] = {}
+    regions: set[str] = set()
     for (question, span, article_id), voted in votes.items():
         balance = sum(v.vote for v in voted)
         if balance <= 0:
@@ -245,14 +246,16 @@ def training_pairs(rows: Sequence[Feedback],
             pairs.leave_out("short answer not found once in the article")
             continue
         lo, hi = read_region(found.text, at, at + len(span))
-        key = (article_id, lo, hi)
-        if key not in regions:
-            regions[key] = f"{article_id}-{len(regions)}"
-            pairs.contexts.append({"context_id": regions[key], "title": found.title,
+        # Ids from the content, so two exports of the same votes mix without clashing.
+        context_id = f"{article_id}-{lo}"  # "<article>-<n>": the held-out split's unit
+        if context_id not in regions:
+            regions.add(context_id)
+            pairs.contexts.append({"context_id": context_id, "title": found.title,
                                    "text": found.text[lo:hi]})
+        key = "\x1f".join((question, span, article_id)).encode("utf-8")
         pairs.questions.append({
-            "id": f"feedback-{len(pairs.questions)}", "question": question, "answers": [span],
-            "answer_starts": [at - lo], "context_id": regions[key],
+            "id": "feedback-" + hashlib.sha1(key).hexdigest()[:16], "question": question,
+            "answers": [span], "answer_starts": [at - lo], "context_id": context_id,
         })
     return pairs
 
