@@ -43,6 +43,7 @@ class Served:
     process: subprocess.Popen[bytes]
     log: Path
     feedback: Path
+    index: Path
 
     def client(self, user: User = READER) -> EmulatorClient:
         return self.emulator.client(token=TOKEN, user=user)
@@ -61,7 +62,7 @@ def served(telegram_emulator: TelegramEmulator, sample_page_index: Path,
                       "--admin", str(ADMIN.id), "--allow-user", str(READER.id),
                       "--allow-chat", str(GROUP.id), "--log-level", "DEBUG",
                       token=TOKEN, log=log) as process:
-        yield Served(telegram_emulator, process, log, feedback)
+        yield Served(telegram_emulator, process, log, feedback, index)
 
 
 def test_start_shows_examples_and_commands_are_registered(served: Served) -> None:
@@ -93,7 +94,14 @@ def test_a_question_is_answered_with_a_cited_quote_and_typing_shown(served: Serv
         [NEWSQA, "feedback", "export", "--format", "jsonl", "--feedback", str(served.feedback)],
         capture_output=True, text=True, check=True,
     ).stdout
-    assert json.loads(exported.splitlines()[-1])["question"] == QUESTION
+    voted = json.loads(exported.splitlines()[-1])
+    assert (voted["question"], voted["span"]) == (QUESTION, "15家")
+    # … and, as a training pair for the reader, with `newsqa feedback pairs`.
+    pairs = served.log.parent / "pairs"
+    subprocess.run([NEWSQA, "feedback", "pairs", "-o", str(pairs), "--index", str(served.index),
+                    "--feedback", str(served.feedback)], capture_output=True, check=True)
+    [pair] = [json.loads(line) for line in (pairs / "qa.jsonl").read_text("utf-8").splitlines()]
+    assert (pair["question"], pair["answers"]) == (QUESTION, ["15家"])
 
 
 def test_a_follow_up_question_is_read_in_the_conversation(served: Served) -> None:
