@@ -352,6 +352,36 @@ def test_a_newsrooms_own_pairs_are_mixed_in_with_a_second_data_folder(
     assert alone.split("run ")[-1] != mixed.split("run ")[-1]  # another run, by its data
 
 
+def test_mixing_in_a_folder_keeps_the_first_folders_held_out_questions(tmp_path: Path) -> None:
+    """A run from --init weights must not be calibrated on questions those weights trained
+    on: the first folder's held-out articles are the same with or without the others."""
+    from dataclasses import replace
+
+    from retrieval.reader.train import TrainConfig, split_data
+
+    def folder(name: str, articles: int) -> Path:
+        out = tmp_path / name
+        out.mkdir()
+        text = "冠县共有绿色建材企业15家。"
+        contexts = [{"context_id": f"{name}{i}-0", "title": None, "text": text}
+                    for i in range(articles)]
+        qa = [{"id": f"{name}{i}-q", "question": "冠县有几家绿色建材企业？", "answers": ["15家"],
+               "answer_starts": [text.index("15家")], "context_id": f"{name}{i}-0"}
+              for i in range(articles)]
+        for file, rows in (("contexts.jsonl", contexts), ("qa.jsonl", qa)):
+            (out / file).write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows),
+                                    "utf-8")
+        return out
+
+    config = TrainConfig(data=str(folder("drcd", 40)), out="", held_out=0.25)
+    held_alone = {e.qid for e in split_data(config)[2] if e.start is not None}
+    mixed = replace(config, more_data=(str(folder("ours", 12)),))
+    held_mixed = {e.qid for e in split_data(mixed)[2] if e.start is not None}
+    assert len(held_alone) == 10
+    assert {q for q in held_mixed if q.startswith("drcd")} == held_alone
+    assert len(held_mixed - held_alone) == 3  # the pairs are held out by the same share
+
+
 @pytest.mark.parametrize(("passage", "span", "expected"), [
     ("文章奥府」", "文章奥府」", "文章奥府"),                 # a closing mark without its opener
     ("（1872年 — 1944年）", "（1872年 — 1944年", "1872年 — 1944年"),

@@ -49,7 +49,7 @@ class TrainConfig:
     empty_window_share: float = 0.5  # windows of an answerable passage that miss the answer
     checkpoint_every: int = 50
     eval_every: int = 245  # steps between held-out rounds (and at the end)
-    limit: int = 0  # use only the first N questions (smoke runs)
+    limit: int = 0  # use only the first N questions of each folder (smoke runs)
     bf16: bool = True
     init: str = ""  # a reader.safetensors whose trained tensors this run starts from
     more_data: tuple[str, ...] = ()  # further folders mixed in, e.g. a newsroom's own pairs
@@ -206,11 +206,18 @@ def split_data(
 ) -> tuple[list[reader_data.Example], list[reader_data.Example], list[reader_data.Example]]:
     """(training questions, training examples with negatives, held-out examples with
     negatives): the same for every run with the same data, seed and shares."""
-    examples = [e for folder in (cfg.data, *cfg.more_data)
-                for e in reader_data.load_examples(Path(folder))]
-    if cfg.limit:
-        examples = examples[: cfg.limit]
-    train_ex, held_ex = reader_data.split_held_out(examples, cfg.held_out, cfg.seed)
+    # Each folder is split on its own: the first folder's held-out articles stay those of a
+    # run without the others, so a run that mixes in a newsroom's pairs and starts from the
+    # shipped weights (--init) is never calibrated on questions those weights trained on.
+    train_ex: list[reader_data.Example] = []
+    held_ex: list[reader_data.Example] = []
+    for folder in (cfg.data, *cfg.more_data):
+        examples = reader_data.load_examples(Path(folder))
+        if cfg.limit:
+            examples = examples[: cfg.limit]
+        trained, held = reader_data.split_held_out(examples, cfg.held_out, cfg.seed)
+        train_ex += trained
+        held_ex += held
     train_all = reader_data.with_negatives(
         train_ex, cut_share=cfg.cut_share, other_share=cfg.other_share, seed=cfg.seed
     )
