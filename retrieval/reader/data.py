@@ -9,7 +9,9 @@ Negatives are made from the same data, because abstention is what the product ne
   subject, only the fact is gone (the near-miss that word overlap cannot tell apart);
 - **other**: another paragraph of the same article (same ``context_id`` prefix before its last
   ``-``), which shares the topic but not the answer.
-A negative is kept only when no gold answer string occurs in it.
+A negative is kept only when no gold answer string occurs in it. A question given with no
+``answers`` is a negative as it stands (**none**: e.g. an answer staff voted down and, on
+review, found the passage does not give; ``newsqa feedback pairs``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Literal
 
 from ..chunks import split_sentences
 
-ExampleKind = Literal["answer", "cut", "other"]
+ExampleKind = Literal["answer", "cut", "other", "none"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +56,16 @@ def article_of(context_id: str) -> str:
 
 
 def load_examples(folder: Path) -> list[Example]:
-    """The answerable examples of a ``contexts.jsonl`` + ``qa.jsonl`` folder."""
+    """The examples of a ``contexts.jsonl`` + ``qa.jsonl`` folder: answerable ones, and a
+    question with no ``answers`` as a passage that does not answer it."""
     contexts = {c["context_id"]: c for c in _read_jsonl(folder / "contexts.jsonl")}
     out = []
     for q in _read_jsonl(folder / "qa.jsonl"):
         text = contexts[q["context_id"]]["text"]
+        if not q["answers"]:  # given as a passage that does not answer (reviewed feedback)
+            out.append(Example(q["id"], q["question"], text, (), None, "none",
+                               article_of(q["context_id"])))
+            continue
         answer, start = q["answers"][0], int(q["answer_starts"][0])
         if text[start : start + len(answer)] != answer:
             found = text.find(answer)
@@ -118,6 +125,8 @@ def with_negatives(
             paragraphs[e.group].append(e.passage)
     out = list(examples)
     for e in examples:
+        if e.start is None:  # already a negative
+            continue
         if rng.random() < cut_share:
             cut = cut_negative(e)
             if cut is not None:
