@@ -186,25 +186,40 @@ def _cited(citation: CitedArticle) -> str:
     return f"[{citation.n}] {citation.title or '(untitled)'} ({citation.article_id})"
 
 
-# -- 👍 answers as training pairs for the reader -----------------------------------------------
+# -- votes as training pairs for the reader ---------------------------------------------------
+
+REVIEW_FILE = "review.jsonl"
 
 
 @dataclass
 class TrainingPairs:
-    """👍-voted answers in the reader's training shape (``contexts.jsonl`` + ``qa.jsonl``, as
-    ``python -m retrieval.reader.train --data`` reads), and why the other votes were left out."""
+    """Voted answers in the reader's training shape (``contexts.jsonl`` + ``qa.jsonl``, as
+    ``python -m retrieval.reader.train --data`` reads), the answers voted down for staff to
+    review (``review.jsonl``), and why the other votes were left out."""
 
     contexts: list[dict[str, Any]] = field(default_factory=list)
     questions: list[dict[str, Any]] = field(default_factory=list)
+    review: list[dict[str, Any]] = field(default_factory=list)
     left_out: dict[str, int] = field(default_factory=dict)
 
     def leave_out(self, reason: str) -> None:
         self.left_out[reason] = self.left_out.get(reason, 0) + 1
 
+    def add(self, qid: str, question: str, context: dict[str, Any], answer: str | None,
+            at: int | None = None) -> None:
+        """One question on one passage: ``answer`` at ``at``, or (None) "not in it"."""
+        if all(c["context_id"] != context["context_id"] for c in self.contexts):
+            self.contexts.append(context)
+        self.questions.append({
+            "id": qid, "question": question, "answers": [] if answer is None else [answer],
+            "answer_starts": [] if at is None else [at], "context_id": context["context_id"],
+        })
+
     def write(self, folder: Path) -> None:
-        """Both files, each written whole and then renamed into place."""
+        """The three files, each written whole and then renamed into place."""
         folder.mkdir(parents=True, exist_ok=True)
-        for name, rows in (("contexts.jsonl", self.contexts), ("qa.jsonl", self.questions)):
+        for name, rows in (("contexts.jsonl", self.contexts), ("qa.jsonl", self.questions),
+                           (REVIEW_FILE, self.review)):
             partial = folder / f".{name}.partial"
             with partial.open("w", encoding="utf-8") as out:
                 for row in rows:
@@ -212,15 +227,18 @@ class TrainingPairs:
             partial.replace(folder / name)
 
 
-def training_pairs(rows: Sequence[Feedback],
-                   article: Callable[[str], Article | None]) -> TrainingPairs:
+def training_pairs(rows: Sequence[Feedback], article: Callable[[str], Article | None],
+                   reviewed: Sequence[dict[str, Any]] = ()) -> TrainingPairs:
     """One pair per answer that staff voted 👍 more often than 👎: the question, and the part
     of the first cited article the reader would read, with the short answer's offsets in it.
 
-    A 👎 says the span is wrong, not what is right, and its article may still hold the
-    answer (a wrong span in the right article is the reader's commonest miss), so it is
-    never turned into a "no answer" example: write such a question's right answer into the
-    pairs by hand instead. ``article`` looks an article up by id (``Library.article``).
+    An answer voted 👎 more often goes to ``review`` instead: a 👎 says the span is wrong,
+    not what is right, and the article may still hold the answer (a wrong span in the right
+    article is the reader's commonest miss), so it is never guessed into a "no answer"
+    example. Staff write the right words into its ``answer`` — or "" when the passage does
+    not say it — and the ``reviewed`` lines (``read_review``) become pairs: the words where
+    they are, or the passage as one that does not answer. ``article`` looks an article up by
+    id (``Library.article``).
     """
     votes: dict[tuple[str, str, str], list[Feedback]] = {}
     pairs = TrainingPairs()
@@ -231,11 +249,11 @@ def training_pairs(rows: Sequence[Feedback],
             pairs.leave_out("no source cited")
         else:
             votes.setdefault((row.question, row.span, row.citations[0].article_id), []).append(row)
-    regions: set[str] = set()
+    review = {line["id"]: line for line in reviewed}
     for (question, span, article_id), voted in votes.items():
         balance = sum(v.vote for v in voted)
-        if balance <= 0:
-            pairs.leave_out("not more 👍 than 👎")
+        if balance == 0:
+            pairs.leave_out("as many 👍 as 👎")
             continue
         found = article(article_id)
         if found is None:
@@ -247,17 +265,59 @@ def training_pairs(rows: Sequence[Feedback],
             continue
         lo, hi = read_region(found.text, at, at + len(span))
         # Ids from the content, so two exports of the same votes mix without clashing.
-        context_id = f"{article_id}-{lo}"  # "<article>-<n>": the held-out split's unit
-        if context_id not in regions:
-            regions.add(context_id)
-            pairs.contexts.append({"context_id": context_id, "title": found.title,
-                                   "text": found.text[lo:hi]})
+        context = {"context_id": f"{article_id}-{lo}",  # "<article>-<n>": the held-out unit
+                   "title": found.title, "text": found.text[lo:hi]}
         key = "\x1f".join((question, span, article_id)).encode("utf-8")
-        pairs.questions.append({
-            "id": "feedback-" + hashlib.sha1(key).hexdigest()[:16], "question": question,
-            "answers": [span], "answer_starts": [at - lo], "context_id": context_id,
-        })
+        qid = "feedback-" + hashlib.sha1(key).hexdigest()[:16]
+        if balance > 0:
+            pairs.add(qid, question, context, span, at - lo)
+        elif qid not in review:
+            review[qid] = {"id": qid, "question": question, "rejected": span, **context,
+                           "answer": None}
+    pairs.review = list(review.values())
+    for line in pairs.review:
+        if line["answer"] is not None:
+            context = {k: line.get(k) for k in ("context_id", "title", "text")}
+            answer = line["answer"] or None
+            pairs.add(line["id"], line["question"], context, answer,
+                      None if answer is None else line["text"].index(answer))
     return pairs
+
+
+def read_review(path: Path) -> list[dict[str, Any]]:
+    """The lines of a ``review.jsonl`` as staff left them (none if there is no file yet);
+    a line that cannot be used is an error naming it, before anything is written."""
+    if not path.exists():
+        return []
+    lines = []
+    with path.open(encoding="utf-8") as f:
+        for n, raw in enumerate(f, start=1):
+            if not raw.strip():
+                continue
+            try:
+                line = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"not JSON ({exc.msg}); fix or remove that line",
+                                 path=str(path), line=n) from None
+            problem = _review_problem(line)
+            if problem:
+                raise InputError(f"{problem}; fix or remove that line", path=str(path), line=n)
+            lines.append(line)
+    return lines
+
+
+def _review_problem(line: object) -> str | None:
+    if not isinstance(line, dict):
+        return "not a JSON object"
+    for name in ("id", "question", "context_id", "text"):
+        if not isinstance(line.get(name), str) or not line[name]:
+            return f'"{name}" must be a non-empty string'
+    answer = line.get("answer")
+    if answer is not None and not isinstance(answer, str):
+        return '"answer" must be the answer\'s words, "" (the passage does not say) or null'
+    if answer and answer not in line["text"]:
+        return f'"answer" {answer!r} is not in "text": copy the words from it'
+    return None
 
 
 def _span_in(text: str, span: str, shown: str) -> int | None:

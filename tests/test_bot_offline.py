@@ -257,7 +257,7 @@ def test_votes_are_stored_with_question_answer_and_citations_and_exported(
     assert "[1] 链上发力 攀高向强 (" in result.output
 
 
-def test_thumbs_up_answers_become_training_pairs_for_the_reader(
+def test_voted_answers_become_training_pairs_for_the_reader(
         bot: OfflineBot, feedback: FeedbackStore, sample_page_index: Path,
         tmp_path: Path) -> None:
     from retrieval.reader.data import load_examples
@@ -267,14 +267,37 @@ def test_thumbs_up_answers_become_training_pairs_for_the_reader(
     update, reply = ask(bot, "刘修建哪年参军？")  # a span staff voted down
     bot.feed(callback_query_update("v:0", message=as_message(reply, update)))
     out = tmp_path / "pairs"
-    result = CliRunner().invoke(main, ["feedback", "pairs", "-o", str(out), "--index",
-                                       str(sample_page_index), "--feedback", str(feedback.path)])
-    assert result.exit_code == 0, result.output
-    assert result.output == f"{out}: 1 pair from 2 votes (left out: 1 not more 👍 than 👎)\n"
+    review = out / "review.jsonl"
+
+    def pairs(exit_code: int = 0) -> str:
+        result = CliRunner().invoke(main, [
+            "feedback", "pairs", "-o", str(out), "--index", str(sample_page_index),
+            "--feedback", str(feedback.path)])
+        assert result.exit_code == exit_code, result.output
+        return result.output
+
+    assert pairs() == (f"{out}: 1 pair from 2 votes; 1 of 1 voted-down answers to review in "
+                       f"{review}\n")
     [pair] = load_examples(out)  # what python -m retrieval.reader.train --data reads
     assert pair.question == QUESTION and pair.answers == ("15家",)
     assert pair.start is not None and pair.passage[pair.start:].startswith("15家")
     assert "冠县共有绿色建材企业15家" in pair.passage
+
+    # Staff write the right words into the voted-down line and run it again.
+    [line] = [json.loads(x) for x in review.read_text("utf-8").splitlines()]
+    assert line["question"] == "刘修建哪年参军？" and "从1990参军" in line["text"]
+    review.write_text(json.dumps({**line, "answer": "1990"}, ensure_ascii=False), "utf-8")
+    assert pairs() == (f"{out}: 2 pairs from 2 votes; 0 of 1 voted-down answers to review in "
+                       f"{review}\n")
+    reviewed = next(e for e in load_examples(out) if e.question == "刘修建哪年参军？")
+    assert reviewed.answers == ("1990",) and reviewed.passage[reviewed.start:].startswith("1990")
+
+    # A line that cannot be used is named; nothing is rewritten.
+    written = (out / "qa.jsonl").read_bytes()
+    review.write_text(json.dumps({**line, "answer": "1989"}, ensure_ascii=False), "utf-8")
+    assert pairs(exit_code=2) == (f"error: {review}:1: \"answer\" '1989' is not in \"text\": "
+                                  "copy the words from it; fix or remove that line\n")
+    assert (out / "qa.jsonl").read_bytes() == written
 
 
 def test_feedback_export_without_a_database_names_it(tmp_path: Path) -> None:

@@ -352,6 +352,23 @@ def test_a_newsrooms_own_pairs_are_mixed_in_with_a_second_data_folder(
     assert alone.split("run ")[-1] != mixed.split("run ")[-1]  # another run, by its data
 
 
+def test_a_question_given_without_answers_is_a_negative_as_it_stands(tmp_path: Path) -> None:
+    """A voted-down answer that staff found the passage does not give (review.jsonl "")."""
+    from retrieval.articles import Article
+    from retrieval.feedback import CitedArticle, Feedback, training_pairs
+    from retrieval.reader.data import load_examples, with_negatives
+
+    article = Article(id="news-7", title="冠县", paragraphs=("冠县共有绿色建材企业15家。",))
+    down = Feedback(chat_id=1, message_id=2, user_id=3, vote=-1, question="冠县县长是谁？",
+                    answer="答：15家", citations=(CitedArticle(1, "news-7", "冠县"),), span="15家")
+    [line] = training_pairs([down], {"news-7": article}.get).review
+    training_pairs([down], {"news-7": article}.get, [{**line, "answer": ""}]).write(tmp_path)
+    [example] = load_examples(tmp_path)
+    assert (example.start, example.answers, example.kind) == (None, (), "none")
+    assert example.group == "news-7"
+    assert with_negatives([example], cut_share=1.0, other_share=1.0, seed=1) == [example]
+
+
 def test_mixing_in_a_folder_keeps_the_first_folders_held_out_questions(tmp_path: Path) -> None:
     """A run from --init weights must not be calibrated on questions those weights trained
     on: the first folder's held-out articles are the same with or without the others."""

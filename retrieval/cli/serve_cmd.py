@@ -116,27 +116,35 @@ def export(fmt: str, output: Path | None, feedback_path: Path | None) -> None:
 
 @feedback.command("pairs")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder to write contexts.jsonl and qa.jsonl into (created if missing).")
+              help="Folder for contexts.jsonl, qa.jsonl and review.jsonl (created if missing).")
 @index_option
 @click.option("--feedback", "feedback_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Feedback database (default: $NEWSQA_FEEDBACK or the user data dir).")
 def pairs(output: Path, index_dir: Path | None, feedback_path: Path | None) -> None:
-    """Turn 👍-voted answers into question/answer pairs for training the reader.
+    """Turn voted answers into question/answer pairs for training the reader.
 
-    Each pair is the question, the part of the cited article the reader read and the short
-    answer's place in it, in the shape `python -m retrieval.reader.train --data` reads; mix
-    it with DRCD (docs/reader.md). 👎 votes are left out: they say what is wrong, not what
-    is right.
+    Each 👍 answer becomes a pair: the question, the part of the cited article the reader
+    read and the short answer's place in it, in the shape `python -m retrieval.reader.train
+    --data` reads (mix it with DRCD: docs/reader.md). Each answer voted 👎 goes to
+    OUTPUT/review.jsonl: write the right words into its "answer" (or "" when the passage
+    does not say it) and run this again; reviewed lines become pairs and are kept.
     """
-    from ..feedback import FeedbackStore, training_pairs
+    from ..feedback import REVIEW_FILE, FeedbackStore, read_review, training_pairs
     from ..library import Library
 
+    reviewed = read_review(output / REVIEW_FILE)  # checked before anything is written
     with FeedbackStore.open(feedback_path, create=False) as store:
         rows = store.all()
     with Library.open(index_dir) as library:
-        made = training_pairs(rows, library.article)
+        made = training_pairs(rows, library.article, reviewed)
     made.write(output)
-    left = "; ".join(f"{n} {reason}" for reason, n in sorted(made.left_out.items()))
     n = len(made.questions)
-    click.echo(f"{output}: {n} pair{'' if n == 1 else 's'} from {len(rows)} votes"
-               + (f" (left out: {left})" if left else ""), err=True)
+    waiting = sum(line["answer"] is None for line in made.review)
+    said = [f"{output}: {n} pair{'' if n == 1 else 's'} from {len(rows)} votes"]
+    if made.review:
+        said.append(f"{waiting} of {len(made.review)} voted-down answers to review in "
+                    f"{output / REVIEW_FILE}")
+    if made.left_out:
+        said.append("left out: " + ", ".join(
+            f"{count} {reason}" for reason, count in sorted(made.left_out.items())))
+    click.echo("; ".join(said), err=True)
