@@ -269,9 +269,11 @@ def training_pairs(rows: Sequence[Feedback], article: Callable[[str], Article | 
                    "title": found.title, "text": found.text[lo:hi]}
         key = "\x1f".join((question, span, article_id)).encode("utf-8")
         qid = "feedback-" + hashlib.sha1(key).hexdigest()[:16]
+        if qid in review:  # staff reviewed it: their answer stands, whatever the votes now
+            continue
         if balance > 0:
             pairs.add(qid, question, context, span, at - lo)
-        elif qid not in review:
+        else:
             review[qid] = {"id": qid, "question": question, "rejected": span, **context,
                            "answer": None}
     pairs.review = list(review.values())

@@ -81,6 +81,10 @@ def test_reviewed_answers_become_pairs_and_a_passage_that_does_not_say_a_negativ
     assert right["answers"] == ["3家"] and first["text"][right["answer_starts"][0]:].startswith(
         "3家")
     assert (none["question"], none["answers"], none["answer_starts"]) == ("冠县县长是谁？", [], [])
+    # Votes that change after the review do not override it.
+    later = [*down, vote(1, "新增几家？", "15家", "答：15家", user=3),
+             vote(1, "新增几家？", "15家", "答：15家", user=4)]
+    assert training_pairs(later, lookup, [first, second]).questions == made.questions
 
 
 def test_a_review_file_that_cannot_be_used_names_its_line(tmp_path: Path) -> None:
