@@ -24,7 +24,6 @@ from typing import Any, TextIO
 from .articles import Article
 from .chunks import split_sentences
 from .errors import InputError
-from .library import read_region
 
 FEEDBACK_ENV = "NEWSQA_FEEDBACK"
 EXPORT_FIELDS = ("time", "vote", "question", "span", "answer", "citations", "user_id", "chat_id",
@@ -197,7 +196,7 @@ class TrainingPairs:
     ``python -m retrieval.reader.train --data`` reads), the answers voted down for staff to
     review (``review.jsonl``), and why the other votes were left out."""
 
-    contexts: list[dict[str, Any]] = field(default_factory=list)
+    contexts: dict[str, dict[str, Any]] = field(default_factory=dict)  # by context_id
     questions: list[dict[str, Any]] = field(default_factory=list)
     review: list[dict[str, Any]] = field(default_factory=list)
     left_out: dict[str, int] = field(default_factory=dict)
@@ -208,23 +207,23 @@ class TrainingPairs:
     def add(self, qid: str, question: str, context: dict[str, Any], answer: str | None,
             at: int | None = None) -> None:
         """One question on one passage: ``answer`` at ``at``, or (None) "not in it"."""
-        if all(c["context_id"] != context["context_id"] for c in self.contexts):
-            self.contexts.append(context)
+        self.contexts.setdefault(context["context_id"], context)
         self.questions.append({
             "id": qid, "question": question, "answers": [] if answer is None else [answer],
             "answer_starts": [] if at is None else [at], "context_id": context["context_id"],
         })
 
     def write(self, folder: Path) -> None:
-        """The three files, each written whole and then renamed into place."""
+        """The three files, each replaced whole (``atomic_write``)."""
+        from functools import partial
+
+        from .index.files import atomic_write, write_all
+
         folder.mkdir(parents=True, exist_ok=True)
-        for name, rows in (("contexts.jsonl", self.contexts), ("qa.jsonl", self.questions),
-                           (REVIEW_FILE, self.review)):
-            partial = folder / f".{name}.partial"
-            with partial.open("w", encoding="utf-8") as out:
-                for row in rows:
-                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
-            partial.replace(folder / name)
+        for name, rows in (("contexts.jsonl", list(self.contexts.values())),
+                           ("qa.jsonl", self.questions), (REVIEW_FILE, self.review)):
+            data = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode()
+            atomic_write(folder / name, partial(write_all, data=data))
 
 
 def training_pairs(rows: Sequence[Feedback], article: Callable[[str], Article | None],
@@ -240,6 +239,8 @@ def training_pairs(rows: Sequence[Feedback], article: Callable[[str], Article | 
     they are, or the passage as one that does not answer. ``article`` looks an article up by
     id (``Library.article``).
     """
+    from .library import read_region  # the part of an article the reader reads
+
     votes: dict[tuple[str, str, str], list[Feedback]] = {}
     pairs = TrainingPairs()
     for row in rows:

@@ -25,7 +25,7 @@ ARTICLE = Article(id="p1-2", title="链上发力 攀高向强", paragraphs=(TEXT
 
 def vote(vote: int, question: str, span: str | None, shown: str, user: int = 1,
          article_id: str = "p1-2") -> Feedback:
-    return Feedback(chat_id=1, message_id=hash((question, span)) % 1000, user_id=user,
+    return Feedback(chat_id=1, message_id=2, user_id=user,
                     vote=vote, question=question, answer=shown,
                     citations=(CitedArticle(1, article_id, "链上发力 攀高向强"),), span=span)
 
@@ -39,7 +39,7 @@ def test_the_quoted_sentence_settles_which_occurrence_is_the_answer() -> None:
     shown = "答：3家\n全县3家企业入选省级名单。 [1]"
     made = training_pairs([vote(1, "几家企业入选省级名单？", "3家", shown)], lookup)
     [pair] = made.questions
-    [context] = made.contexts
+    [context] = made.contexts.values()
     at = pair["answer_starts"][0]
     assert context["text"][at:at + 2] == "3家"
     assert TEXT.index(context["text"]) + at == TEXT.rindex("3家")
