@@ -217,3 +217,31 @@ def test_an_earlier_versions_copies_of_a_page_are_replaced_not_doubled(
     assert {(a.date, a.page) for i, a in kept.items() if i != edited.id} == {("2023-10-08", "A3")}
     again = summary(run("ingest", str(page), "--index", str(path), *PAGE_ARGS, "-q"))
     assert (again["added"], again["replaced"], again["unchanged"]) == ("0", "0", "8")
+
+
+def test_an_index_already_holding_both_copies_loses_the_old_ones_without_rewriting(
+        tmp_path: Path, embedder) -> None:
+    """Whoever re-ingested after upgrading, before copies were retired, has every story
+    twice: ingesting again drops the old copies and leaves the new ones as they are."""
+    from dataclasses import replace
+
+    from retrieval.articles import derive_article_id
+    from retrieval.library import Library
+    from retrieval.sources.loading import load_articles
+
+    page = tmp_path / "A03.txt"
+    shutil.copy(PAGE, page)
+    now = load_articles(page, source="聊城日报", date="2023-10-08")
+    before = [replace(a, date=None, page=None, id=derive_article_id(
+        source=a.source, date=None, title=a.title, body=a.text)) for a in now]
+    path = tmp_path / "index"
+    with Library.create(path, embedder=embedder) as library:
+        library.ingest(now)
+        library.ingest(before)  # undated copies retire nothing: as if written by 0.1
+        assert library.about().articles == 16
+    counts = summary(run("ingest", str(page), "--index", str(path), *PAGE_ARGS, "-q"))
+    assert (counts["added"], counts["replaced"], counts["unchanged"], counts["chunks"]) == (
+        "0", "8", "0", "0")
+    with Index.open(path) as index:
+        assert {a.id for a in index.articles(newest_first=False, limit=50)} == {a.id for a in now}
+        assert index.check() == []

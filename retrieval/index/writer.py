@@ -80,8 +80,9 @@ class BatchWriter:
         latest = {article.id: article for article in batch}  # the last copy of an id wins
         copies = self._earlier_copies(list(latest.values()))
         changed = self._sort_out(list(latest.values()), copies)
-        if changed:
-            self._commit(changed, [old for olds in copies.values() for old in olds])
+        retired = [old for olds in copies.values() for old in olds]
+        if changed or retired:
+            self._commit(changed, retired)
         self._done += len(batch)
         if self._progress is not None:
             self._progress(IngestProgress(
@@ -97,7 +98,8 @@ class BatchWriter:
     def _sort_out(self, batch: Sequence[Article],
                   copies: dict[str, list[str]]) -> list[Article]:
         """Record each article as added, replaced or unchanged; the ones to write. An article
-        whose earlier copy is retired counts as replaced."""
+        whose earlier copy is retired counts as replaced (and is not written again when it is
+        already stored as it is: only the copy goes)."""
         index = self._index
         with index._lock:
             known = index._store.content_hashes([a.id for a in batch])
@@ -106,14 +108,15 @@ class BatchWriter:
             previous = known.get(article.id)
             repeated = article.id in self._seen  # already reported by an earlier batch
             self._seen.add(article.id)
-            if previous == article.content_hash and article.id not in copies:
-                if not repeated:
-                    self.report.unchanged.append(article.id)
-                continue
             if not repeated:
-                replaces = previous is not None or article.id in copies
-                (self.report.replaced if replaces else self.report.added).append(article.id)
-            changed.append(article)
+                if previous == article.content_hash and article.id not in copies:
+                    self.report.unchanged.append(article.id)
+                elif previous is not None or article.id in copies:
+                    self.report.replaced.append(article.id)
+                else:
+                    self.report.added.append(article.id)
+            if previous != article.content_hash:
+                changed.append(article)
         return changed
 
     def _earlier_copies(self, batch: Sequence[Article]) -> dict[str, list[str]]:
