@@ -82,7 +82,7 @@ SECOND_REGION_OVERLAP = 120
 # When a read article answers (margin bar, lower-rank extra, the sentence term, the lead of a
 # lower-ranked article): retrieval/answer/found.py, chosen on the held-out DRCD archives.
 FOUND_BAR = FoundBar()
-# A shown answer shorter than this (a heading, "他说：") takes the next sentence along.
+# A shown answer shorter than this ("他说：", "该集团董事长张书海说。") takes a neighbour along.
 MIN_SHOWN_CHARS = 16
 
 
@@ -471,15 +471,37 @@ def read_region(text: str, start: int, end: int, size: int = READ_CHARS) -> tupl
 
 
 def answer_sentences(text: str, span: Span) -> tuple[Span, ...]:
-    """The sentence(s) holding ``span``; the next one too when they alone are a fragment."""
+    """The sentence(s) holding ``span``, with a neighbour of the same paragraph when they
+    alone are a fragment: the quotation before an attribution ("“……。”该集团董事长张书海说。"),
+    else the next sentence, else the one before."""
     sentences = [Span(a, b) for a, b in split_sentences(text)]
     held = [i for i, s in enumerate(sentences) if s.start < span.end and span.start < s.end]
     if not held:
         return (span,)
-    chosen = sentences[held[0]: held[-1] + 1]
-    if sum(s.end - s.start for s in chosen) < MIN_SHOWN_CHARS and held[-1] + 1 < len(sentences):
-        chosen.append(sentences[held[-1] + 1])
+    first, last = held[0], held[-1]
+    chosen = sentences[first: last + 1]
+    if sum(s.end - s.start for s in chosen) >= MIN_SHOWN_CHARS:
+        return tuple(chosen)
+    # A neighbour across a paragraph break is another thought (often another topic): the
+    # fragment is shown alone rather than with it.
+    before = first > 0 and "\n" not in text[sentences[first - 1].end: chosen[0].start]
+    after = (
+        last + 1 < len(sentences)
+        and "\n" not in text[chosen[-1].end: sentences[last + 1].start]
+    )
+    quoted = (
+        before
+        and text[sentences[first - 1].end - 1] in _CLOSING_QUOTES
+        and text[chosen[-1].end - 1] not in "：:"  # "他说：" introduces what follows
+    )
+    if before and (quoted or not after):
+        return (sentences[first - 1], *chosen)
+    if after:
+        return (*chosen, sentences[last + 1])
     return tuple(chosen)
+
+
+_CLOSING_QUOTES = "”」』’\""
 
 
 def _also_cited(items: Sequence[_Ranked]) -> list[_Ranked]:

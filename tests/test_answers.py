@@ -122,8 +122,19 @@ def test_the_short_answer_is_the_bold_span_of_the_quoted_sentence(
         assert citation.highlights == (answer.span_at,)
         # the shown answer is the sentence holding the span, not a paragraph around it
         sentence = next(s for s in citation.sentences if s.start <= answer.span_at.start < s.end)
-        assert answer.text.startswith(sentence.of(article.text))
+        assert sentence.of(article.text) in answer.text
         assert len(answer.text) <= 300, answer.text
+
+
+def test_an_attribution_is_shown_with_the_quotation_it_closes(
+    answers: dict[str, Answer],
+) -> None:
+    # "…旧改项目。”该集团董事长张书海说。": the span's sentence alone is a fragment, and its
+    # neighbour is the quotation it attributes, not the next paragraph; read in article order
+    answer = answers["s03"]
+    assert answer.span == "张书海"
+    assert answer.text.startswith("“企业现有硅酸钙板生产线3条")
+    assert answer.text.endswith("旧改项目。”该集团董事长张书海说。")
 
 
 def test_the_issues_examples_get_their_short_answers(answers: dict[str, Answer]) -> None:

@@ -8,6 +8,8 @@ import pytest
 from retrieval.answer.found import FoundBar, span_coverage
 from retrieval.answer.question import analyze
 from retrieval.answer.sentences import question_coverage
+from retrieval.answer.types import Span
+from retrieval.library import answer_sentences
 
 BAR = FoundBar(margin=-2.0, lower_rank_extra=3.0, sentence_weight=10.0, sentence_center=0.4,
                lead=2.0)
@@ -59,3 +61,33 @@ def test_the_first_passing_article_answers_unless_a_later_one_leads_by_the_lead(
 def test_nothing_read_is_not_found() -> None:
     assert BAR.choose([], []) is None
     assert BAR.choose([None, None], [None, None]) is None
+
+
+def _shown(text: str, word: str) -> str:
+    start = text.index(word)
+    return "".join(s.of(text) for s in answer_sentences(text, Span(start, start + len(word))))
+
+
+def test_a_long_enough_sentence_is_shown_alone() -> None:
+    text = "冠县共有绿色建材企业15家，涵盖6种类型。其他内容在这里。"
+    assert _shown(text, "15家") == "冠县共有绿色建材企业15家，涵盖6种类型。"
+
+
+def test_a_fragment_takes_the_next_sentence_of_its_paragraph() -> None:
+    assert _shown("记者王文轩报道。他在1990年参军，2014年卸任。", "王文轩") == (
+        "记者王文轩报道。他在1990年参军，2014年卸任。"
+    )
+    # "他说：" introduces what follows, even after a quotation
+    text = "“第一句话在这里。”他说：“我们有15家企业在本县。”"
+    assert _shown(text, "他说") == "他说：“我们有15家企业在本县。”"
+
+
+def test_an_attribution_takes_the_quotation_before_it() -> None:
+    text = "“企业现有生产线3条。”张书海说。明年还要再建两条新的生产线。"
+    assert _shown(text, "张书海") == "“企业现有生产线3条。”张书海说。"
+
+
+def test_a_fragment_never_takes_a_sentence_of_another_paragraph() -> None:
+    text = "第一段的第一句话比较长一些。该集团董事长张书海说。\n下一段讲的是另一件事情。"
+    assert _shown(text, "张书海") == "第一段的第一句话比较长一些。该集团董事长张书海说。"
+    assert _shown("张书海。\n下一段讲的是另一件事情。", "张书海") == "张书海。"

@@ -7,6 +7,7 @@ the paper printed. Renderers decide on bold, colour or HTML from the spans.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -72,11 +73,14 @@ class Citation:
 
     def pieces(self, *, with_context: bool) -> list[Segment]:
         """The excerpt (``with_context``: text order, with context) or the quote alone, which
-        leads with the sentence holding the highlight so a reader sees the answer first.
-        A ``GAP`` segment (role "gap") stands wherever the next piece does not continue the
-        previous one in the article. Renderers style each piece by its role."""
-        if with_context:
-            chosen = list(self.segments)
+        leads with the sentence holding the highlight so a reader sees the answer first —
+        unless the sentences are one run of the article, which reads best in its own order
+        ("“……。”该集团董事长张书海说。"). A ``GAP`` segment (role "gap") stands wherever the
+        next piece does not continue the previous one in the article. Renderers style each
+        piece by its role."""
+        run = all(b.start == a.end for a, b in itertools.pairwise(self.sentences))
+        if with_context or run:
+            chosen = [s for s in self.segments if with_context or s.role != "context"]
         else:
             lead = next((i for i, s in enumerate(self.sentences)
                          if any(h.start < s.end and s.start < h.end for h in self.highlights)), 0)
