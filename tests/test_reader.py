@@ -425,3 +425,52 @@ def test_a_span_keeps_quote_marks_and_brackets_in_pairs(
 def test_a_span_loses_stray_edges_but_not_words(passage: str, expected: str) -> None:
     start, end = trim_span(passage, 0, len(passage))
     assert passage[start:end] == expected
+
+
+def test_retrieved_negatives_are_passages_of_other_articles_on_the_questions_subject() -> None:
+    from retrieval.reader.data import retrieved_negatives
+
+    def answerable(qid: str, question: str, passage: str, answer: str, group: str) -> Example:
+        return Example(qid, question, passage, (answer,), passage.index(answer), "answer", group)
+
+    asked = answerable("a-1-1", "冠县绿色建材企业有多少家？", "冠县共有绿色建材企业15家。", "15家",
+                       "a")
+    sibling = answerable("a-2-1", "冠县在哪里？", "冠县绿色建材产业基地位于城东。", "城东", "a")
+    near = answerable("b-1-1", "茌平绿色建材企业的产值是多少？",
+                      "茌平区绿色建材企业年产值达30亿元。", "30亿元", "b")
+    far = answerable("c-1-1", "刘修建哪年参军？", "刘修建从1990参军。", "1990", "c")
+    says = answerable("d-1-1", "阳谷建材企业有几家？", "阳谷县绿色建材企业也有15家。", "15家", "d")
+    examples = [asked, sibling, near, far, says]
+    negatives = retrieved_negatives(examples, share=1.0, seed=1)
+    by_question = {n.qid: n for n in negatives}
+    # not the same article (the sibling shares more words), not a passage printing the answer
+    assert by_question["a-1-1/retrieved"].passage == near.passage
+    assert all(n.kind == "retrieved" and n.start is None and n.answers == () for n in negatives)
+    assert all(n.group == e.group for n in negatives for e in examples if n.qid.startswith(e.qid))
+    assert retrieved_negatives(examples, share=1.0, seed=1) == negatives  # seeded
+    assert retrieved_negatives(examples, share=0.0, seed=1) == []
+
+
+def test_retrieved_negatives_are_added_without_changing_a_runs_other_examples(
+    tiny_training_set: Path,
+) -> None:
+    """An earlier run's data (and fingerprint, so its checkpoints) stay as they were; each
+    split draws its retrieved negatives from its own articles only."""
+    from dataclasses import replace
+
+    from retrieval.reader.train import TrainConfig, _fingerprint, split_data
+
+    before = TrainConfig(data=str(tiny_training_set), out="", held_out=0.3)
+    after = replace(before, retrieved_share=1.0)
+    _, train_before, held_before = split_data(before)
+    _, train_after, held_after = split_data(after)
+    assert [e for e in train_after if e.kind != "retrieved"] == train_before
+    assert [e for e in held_after if e.kind != "retrieved"] == held_before
+    assert any(e.kind == "retrieved" for e in train_after)
+    assert not any(e.kind == "retrieved" for e in train_before + held_before)
+    held_articles = {e.group for e in held_before}
+    assert {e.passage for e in held_after if e.kind == "retrieved"} <= {
+        e.passage for e in held_before if e.group in held_articles}
+    assert not {e.passage for e in train_after if e.kind == "retrieved"} & {
+        e.passage for e in held_before}
+    assert _fingerprint(after) != _fingerprint(before)

@@ -46,6 +46,7 @@ class TrainConfig:
     held_out: float = 0.08
     cut_share: float = 0.4
     other_share: float = 0.3
+    retrieved_share: float = 0.0  # passages of other articles on the question's subject
     empty_window_share: float = 0.5  # windows of an answerable passage that miss the answer
     checkpoint_every: int = 50
     eval_every: int = 245  # steps between held-out rounds (and at the end)
@@ -193,8 +194,9 @@ def _fingerprint(cfg: TrainConfig) -> str:
     recipe = {
         k: v for k, v in asdict(cfg).items() if k not in ("out", "checkpoint_every", "init")
     }
-    if not cfg.more_data:  # runs from before the option keep their fingerprint
-        del recipe["more_data"]
+    for option in ("more_data", "retrieved_share"):  # runs from before them keep theirs
+        if not recipe[option]:
+            del recipe[option]
     h.update(json.dumps(recipe, sort_keys=True).encode())
     if cfg.init:  # the starting weights by content: the same file under another name is one run
         h.update(Path(cfg.init).read_bytes())
@@ -224,6 +226,11 @@ def split_data(
     held_all = reader_data.with_negatives(
         held_ex, cut_share=0.5, other_share=0.5, seed=cfg.seed + 1
     )
+    if cfg.retrieved_share:  # each split draws only on its own passages
+        train_all += reader_data.retrieved_negatives(
+            train_ex, share=cfg.retrieved_share, seed=cfg.seed + 2
+        )
+        held_all += reader_data.retrieved_negatives(held_ex, share=0.5, seed=cfg.seed + 3)
     return train_ex, train_all, held_all
 
 
