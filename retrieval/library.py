@@ -26,7 +26,7 @@ from .answer.conversation import History, Resolution, remember, resolve
 from .answer.found import FoundBar, span_coverage
 from .answer.fusion import Candidate, fuse
 from .answer.question import AnswerKind, DateHint, Question, analyze
-from .answer.sentences import Extraction, extract
+from .answer.sentences import Extraction, extract, quotation_before
 from .answer.types import Answer, Citation, Headline, SearchResult, Span
 from .articles import Article
 from .chunks import split_sentences
@@ -471,37 +471,28 @@ def read_region(text: str, start: int, end: int, size: int = READ_CHARS) -> tupl
 
 
 def answer_sentences(text: str, span: Span) -> tuple[Span, ...]:
-    """The sentence(s) holding ``span``, with a neighbour of the same paragraph when they
-    alone are a fragment: the quotation before an attribution ("“……。”该集团董事长张书海说。"),
-    else the next sentence, else the one before."""
-    sentences = [Span(a, b) for a, b in split_sentences(text)]
+    """The sentence(s) holding ``span``: with the quotation they attribute
+    ("“……。”该集团董事长张书海说。"), or else, when they alone are a fragment, with a neighbour
+    of the same paragraph: the next sentence, else the one before."""
+    spans = split_sentences(text)
+    sentences = [Span(a, b) for a, b in spans]
     held = [i for i, s in enumerate(sentences) if s.start < span.end and span.start < s.end]
     if not held:
         return (span,)
     first, last = held[0], held[-1]
+    quotation = quotation_before(text, spans, first)
+    if quotation is not None:
+        first = quotation
     chosen = sentences[first: last + 1]
-    if sum(s.end - s.start for s in chosen) >= MIN_SHOWN_CHARS:
+    if quotation is not None or sum(s.end - s.start for s in chosen) >= MIN_SHOWN_CHARS:
         return tuple(chosen)
     # A neighbour across a paragraph break is another thought (often another topic): the
     # fragment is shown alone rather than with it.
-    before = first > 0 and "\n" not in text[sentences[first - 1].end: chosen[0].start]
-    after = (
-        last + 1 < len(sentences)
-        and "\n" not in text[chosen[-1].end: sentences[last + 1].start]
-    )
-    quoted = (
-        before
-        and text[sentences[first - 1].end - 1] in _CLOSING_QUOTES
-        and text[chosen[-1].end - 1] not in "：:"  # "他说：" introduces what follows
-    )
-    if before and (quoted or not after):
-        return (sentences[first - 1], *chosen)
-    if after:
+    if last + 1 < len(sentences) and "\n" not in text[chosen[-1].end: sentences[last + 1].start]:
         return (*chosen, sentences[last + 1])
+    if first > 0 and "\n" not in text[sentences[first - 1].end: chosen[0].start]:
+        return (sentences[first - 1], *chosen)
     return tuple(chosen)
-
-
-_CLOSING_QUOTES = "”」』’\""
 
 
 def _also_cited(items: Sequence[_Ranked]) -> list[_Ranked]:

@@ -137,6 +137,14 @@ def test_an_attribution_is_shown_with_the_quotation_it_closes(
     assert answer.text.endswith("旧改项目。”该集团董事长张书海说。")
 
 
+def test_what_someone_said_is_the_quotation_not_only_its_attribution(library: Library) -> None:
+    # a gist question (no short answer): the sentence naming the speaker brings the words
+    answer = library.ask("雷全岭说了什么？")
+    assert answer.found and answer.span is None
+    assert answer.text.startswith("“我们根据市场需求，积极研发重型台车产品")
+    assert "”山东凿岩钎具有限公司销售部负责人雷全岭表示。" in answer.text
+
+
 def test_the_issues_examples_get_their_short_answers(answers: dict[str, Answer]) -> None:
     spans = {q["id"]: q["span"] for q in QUESTIONS if "span" in q}
     right = [i for i, span in spans.items() if answers[i].span == span]

@@ -82,9 +82,20 @@ def test_a_fragment_takes_the_next_sentence_of_its_paragraph() -> None:
     assert _shown(text, "他说") == "他说：“我们有15家企业在本县。”"
 
 
-def test_an_attribution_takes_the_quotation_before_it() -> None:
+def test_an_attribution_takes_the_quotation_before_it_whatever_its_length() -> None:
     text = "“企业现有生产线3条。”张书海说。明年还要再建两条新的生产线。"
     assert _shown(text, "张书海") == "“企业现有生产线3条。”张书海说。"
+    text = "“是国内同行业产品最全的生产企业。”山东凿岩钎具有限公司销售部负责人雷全岭表示。"
+    assert _shown(text, "雷全岭") == text
+
+
+def test_only_a_speaker_after_a_quotation_of_the_same_paragraph_takes_it() -> None:
+    # not an attribution: the sentence after the quotation says something else
+    text = "“企业现有生产线3条。”明年该企业还要再建两条新的生产线。"
+    assert _shown(text, "两条") == "明年该企业还要再建两条新的生产线。"
+    # the quotation ends the paragraph before: another thought
+    text = "他说：“企业现有生产线3条。”\n该集团董事长张书海说。"
+    assert _shown(text, "张书海") == "该集团董事长张书海说。"
 
 
 def test_a_fragment_never_takes_a_sentence_of_another_paragraph() -> None:

@@ -390,6 +390,27 @@ def score_sentences(
     return SentenceScores(probability, relevance)
 
 
+# "“……。”该集团董事长张书海说。": a sentence that only says who spoke the quotation right
+# before it. Newspapers put the speaker after the words, so the sentence that names the
+# speaker (what retrieval and the reader find) is shown with what was said.
+_ATTRIBUTION_END = re.compile(
+    r"(?:说|说道|表示|介绍|称|指出|坦言|强调|告诉记者|感慨道?|补充道?)[。！!]$"
+)
+_CLOSING_QUOTES = "”」』’\""
+
+
+def quotation_before(text: str, spans: Sequence[tuple[int, int]], i: int) -> int | None:
+    """The index of the quotation sentence ``i`` attributes ("“…。”张书海说。"): the sentence
+    right before it in the same paragraph, when it ends with a closing quote mark and
+    sentence ``i`` ends with a speech verb; else None."""
+    if i == 0:
+        return None
+    (_, prev_end), (start, end) = spans[i - 1], spans[i]
+    if "\n" in text[prev_end:start] or text[prev_end - 1] not in _CLOSING_QUOTES:
+        return None
+    return i - 1 if _ATTRIBUTION_END.search(text[start:end]) else None
+
+
 def extract(
     question: Question,
     text: str,
@@ -429,7 +450,8 @@ def extract(
         if inside and inside[0] not in chosen:
             chosen = [*chosen[: max_sentences - 1], inside[0]]
     best = chosen[0]
-    chosen.sort()
+    chosen += [q for i in chosen if (q := quotation_before(text, spans, i)) is not None]
+    chosen = sorted(set(chosen))
     sentences = tuple(Span(*spans[i]) for i in chosen)
     top = spans[best]
     rel_start, rel_end = highlight(question, text[top[0]: top[1]], tagger=check_names)
