@@ -102,3 +102,20 @@ def test_a_fragment_never_takes_a_sentence_of_another_paragraph() -> None:
     text = "第一段的第一句话比较长一些。该集团董事长张书海说。\n下一段讲的是另一件事情。"
     assert _shown(text, "张书海") == "第一段的第一句话比较长一些。该集团董事长张书海说。"
     assert _shown("张书海。\n下一段讲的是另一件事情。", "张书海") == "张书海。"
+
+
+def test_of_two_close_spans_the_one_in_the_sentence_about_the_question_is_taken() -> None:
+    from retrieval.library import SPAN_CHOICE_DELTA, _best_supported_span
+    from retrieval.reader import Reading
+
+    text = "8月份，全市普惠小微贷款加权平均利率为4.93%。贷款利率同比下降0.51个百分点。"
+    question = analyze("8月份贷款利率同比下降了多少？")
+
+    def reading(word: str, margin: float, *alternatives: Reading) -> Reading:
+        start = text.index(word)
+        return Reading(start, start + len(word), word, margin, True, alternatives)
+
+    close = reading("4.93%", 5.0, reading("0.51个百分点", 5.0 - SPAN_CHOICE_DELTA + 0.5))
+    assert _best_supported_span(question, text, 0, close).reading.text == "0.51个百分点"
+    far = reading("4.93%", 5.0, reading("0.51个百分点", 5.0 - SPAN_CHOICE_DELTA - 0.5))
+    assert _best_supported_span(question, text, 0, far).reading.text == "4.93%"

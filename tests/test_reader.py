@@ -118,6 +118,44 @@ def test_best_span_respects_order_length_and_the_context(tokenizer) -> None:
     assert span.score == pytest.approx(8.0) and span.null == pytest.approx(2.0)
 
 
+def test_top_spans_are_the_best_first_and_the_first_is_best_span(tokenizer) -> None:
+    from retrieval.reader.features import top_spans
+
+    [w] = windows(tokenizer, ["冠县有多少家绿色建材企业？"], [PASSAGE])
+    rng = np.random.default_rng(3)
+    start, end = rng.normal(size=len(w.input_ids)), rng.normal(size=len(w.input_ids))
+    spans = top_spans(w, start, end, 5)
+    assert len(spans) == 5 and len({(s.start, s.end) for s in spans}) == 5
+    assert [s.score for s in spans] == sorted((s.score for s in spans), reverse=True)
+    assert spans[0] == best_span(w, start, end)
+
+
+def test_a_passage_keeps_its_distinct_best_spans_over_windows() -> None:
+    from retrieval.reader.features import SpanScore, Window, top_per_passage
+
+    first, second = Window(0, [0], []), Window(0, [0], [])
+    got = top_per_passage([
+        (first, [SpanScore(0, 2, score=3.0, null=1.0), SpanScore(5, 7, score=2.0, null=1.0)]),
+        (second, [SpanScore(5, 7, score=4.0, null=-2.0), SpanScore(9, 9, score=1.0, null=-2.0)]),
+    ], k=2)
+    spans, null = got[0]
+    # the span both windows found counts once, with its better score
+    assert [(s.start, s.end, s.score) for s in spans] == [(5, 7, 4.0), (0, 2, 3.0)]
+    assert null == -2.0
+
+
+def test_the_reader_gives_its_next_best_spans_when_asked(reader: Reader) -> None:
+    [alone] = reader.read("冠县有多少家绿色建材企业？", [PASSAGE])
+    [more] = reader.read("冠县有多少家绿色建材企业？", [PASSAGE], alternatives=5)
+    assert alone is not None and more is not None
+    assert alone.alternatives == ()
+    assert (more.start, more.end, more.margin) == (alone.start, alone.end, alone.margin)
+    assert len(more.alternatives) == 5
+    assert len({(r.start, r.end) for r in (more, *more.alternatives)}) == 6
+    assert all(r.margin <= more.margin and r.text == PASSAGE[r.start:r.end]
+               for r in more.alternatives)
+
+
 def test_a_passage_keeps_its_best_span_and_its_lowest_no_answer_score() -> None:
     from retrieval.reader.features import SpanScore, Window, best_per_passage
 

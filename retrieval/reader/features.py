@@ -109,6 +109,19 @@ def best_span(
     max_answer_tokens: int = MAX_ANSWER_TOKENS,
 ) -> SpanScore | None:
     """The highest-scoring passage span of one window (start ≤ end, at most N tokens)."""
+    spans = top_spans(window, start_logits, end_logits, 1, max_answer_tokens=max_answer_tokens)
+    return spans[0] if spans else None
+
+
+def top_spans(
+    window: Window,
+    start_logits: np.ndarray,
+    end_logits: np.ndarray,
+    k: int,
+    *,
+    max_answer_tokens: int = MAX_ANSWER_TOKENS,
+) -> list[SpanScore]:
+    """The ``k`` highest-scoring passage spans of one window, best first."""
     context = window.context
     n = len(window.offsets)
     starts = np.where(context, start_logits[:n], -np.inf)
@@ -117,15 +130,19 @@ def best_span(
     table = starts[:, None] + ends[None, :]
     s_idx, e_idx = np.indices(table.shape)
     table[(e_idx < s_idx) | (e_idx >= s_idx + max_answer_tokens)] = -np.inf
-    flat = int(np.argmax(table))
-    s, e = divmod(flat, n)
-    score = float(table[s, e])
     null = float(start_logits[0] + end_logits[0])
-    if not np.isfinite(score):
-        return None
-    first, last = window.offsets[s], window.offsets[e]
-    assert first is not None and last is not None
-    return SpanScore(first[0], last[1], score, null)
+    flat = table.ravel()
+    order = [int(np.argmax(flat))] if k == 1 else np.argsort(-flat, kind="stable")[:k]
+    out = []
+    for index in order:
+        score = float(flat[index])
+        if not np.isfinite(score):
+            break
+        s, e = divmod(int(index), n)
+        first, last = window.offsets[s], window.offsets[e]
+        assert first is not None and last is not None
+        out.append(SpanScore(first[0], last[1], score, null))
+    return out
 
 
 def best_per_passage(
@@ -133,15 +150,34 @@ def best_per_passage(
 ) -> dict[int, tuple[SpanScore, float]]:
     """Per passage (``Window.item``): its best span over all its windows, and its no-answer
     score — as in SQuAD 2.0 readers, the lowest of its windows'."""
-    best: dict[int, SpanScore] = {}
+    return {
+        item: (spans[0], null)
+        for item, (spans, null) in top_per_passage(
+            (w, [] if span is None else [span]) for w, span in scored
+        ).items()
+    }
+
+
+def top_per_passage(
+    scored: Iterable[tuple[Window, list[SpanScore]]], k: int = 1
+) -> dict[int, tuple[list[SpanScore], float]]:
+    """Per passage (``Window.item``): its ``k`` best distinct spans over all its windows, best
+    first, and its no-answer score — as in SQuAD 2.0 readers, the lowest of its windows'."""
+    best: dict[int, dict[tuple[int, int], SpanScore]] = {}
     null: dict[int, float] = {}
-    for window, span in scored:
-        if span is None:
+    for window, spans in scored:
+        if not spans:
             continue
-        null[window.item] = min(null.get(window.item, np.inf), span.null)
-        if window.item not in best or span.score > best[window.item].score:
-            best[window.item] = span
-    return {item: (span, null[item]) for item, span in best.items()}
+        null[window.item] = min(null.get(window.item, np.inf), spans[0].null)
+        kept = best.setdefault(window.item, {})
+        for span in spans:
+            key = (span.start, span.end)  # windows overlap: one span, the better score
+            if key not in kept or span.score > kept[key].score:
+                kept[key] = span
+    return {
+        item: (sorted(kept.values(), key=lambda s: -s.score)[:k], null[item])
+        for item, kept in best.items()
+    }
 
 
 # Edges an answer never has: whitespace (token offsets can take in a paragraph break before

@@ -14,14 +14,14 @@ import threading
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import ModelError
-from .features import MAX_LENGTH, STRIDE, best_per_passage, best_span, trim_span, windows
+from .features import MAX_LENGTH, STRIDE, top_per_passage, top_spans, trim_span, windows
 
 BUNDLED_WEIGHTS = Path(__file__).resolve().parent / "weights" / "reader.safetensors"
 ONNX_FORMAT = 2  # 2: weights in reader.onnx.data (memory-mapped, see store_weights_apart)
@@ -42,6 +42,9 @@ class Reading:
     text: str
     margin: float  # span score − no-answer score; above ``Reader.threshold`` means "answered"
     answered: bool
+    # the passage's next best spans, best first (``read(..., alternatives=N)``), each with
+    # its own margin over the same no-answer score
+    alternatives: tuple[Reading, ...] = ()
 
 
 class Reader:
@@ -75,8 +78,11 @@ class Reader:
         tokenizer = load_tokenizer(base / "tokenizer.json")  # the embedder's, when loaded
         return cls(session, tokenizer, float(info.get("threshold", 0.0)), info)
 
-    def read(self, question: str, passages: Sequence[str]) -> list[Reading | None]:
-        """The best span of each passage (None when a passage has no text to read)."""
+    def read(
+        self, question: str, passages: Sequence[str], *, alternatives: int = 0
+    ) -> list[Reading | None]:
+        """The best span of each passage (None when a passage has no text to read), with up
+        to ``alternatives`` of its next best distinct spans."""
         if not passages:
             return []
         wins = windows(
@@ -86,6 +92,7 @@ class Reader:
             max_length=MAX_LENGTH,
             stride=STRIDE,
         )
+        k = 1 + alternatives
         scored = []
         for w in wins:
             # One window per run: int8 activations are scaled per run, so a batch would make a
@@ -98,17 +105,24 @@ class Reader:
                     {"input_ids": ids, "attention_mask": np.ones_like(ids)},
                 )
             )
-            scored.append((w, best_span(w, s, e)))
-        best = best_per_passage(scored)
+            # a few more per window than kept: trimming can make two spans one
+            scored.append((w, top_spans(w, s, e, k if k == 1 else 2 * k)))
+        best = top_per_passage(scored, k if k == 1 else 2 * k)
         out: list[Reading | None] = []
         for i, passage in enumerate(passages):
             if i not in best:
                 out.append(None)
                 continue
-            span, null = best[i]
-            start, end = trim_span(passage, span.start, span.end)
-            margin = span.score - null
-            out.append(Reading(start, end, passage[start:end], margin, margin > self.threshold))
+            spans, null = best[i]
+            readings: dict[tuple[int, int], Reading] = {}
+            for span in spans:
+                start, end = trim_span(passage, span.start, span.end)
+                margin = span.score - null
+                if (start, end) not in readings:
+                    readings[start, end] = Reading(start, end, passage[start:end], margin,
+                                                   margin > self.threshold)
+            first, *rest = list(readings.values())[:k]
+            out.append(replace(first, alternatives=tuple(rest)) if rest else first)
         return out
 
 
