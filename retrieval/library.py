@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .answer.conversation import History, Resolution, remember, resolve
-from .answer.found import FoundBar, span_coverage
+from .answer.found import FoundBar, span_coverages
 from .answer.fusion import Candidate, fuse
 from .answer.question import AnswerKind, DateHint, Question, analyze
 from .answer.sentences import Extraction, extract, quotation_before
@@ -458,10 +458,10 @@ def _best_supported_span(question: Question, text: str, lo: int, reading: Readin
     found bar supports most among those within ``SPAN_CHOICE_DELTA`` of the best's margin."""
     options = [reading, *(a for a in reading.alternatives
                           if reading.margin - a.margin <= SPAN_CHOICE_DELTA)]
+    coverages = span_coverages(question, text, [r.start + lo for r in options])
     reads = [
-        _Read(replace(r, start=r.start + lo, end=r.end + lo, alternatives=()),
-              span_coverage(question, text, r.start + lo))
-        for r in options
+        _Read(replace(r, start=r.start + lo, end=r.end + lo, alternatives=()), coverage)
+        for r, coverage in zip(options, coverages, strict=True)
     ]
     return max(reads, key=lambda r: r.support)  # the first (the reader's best) on ties
 

@@ -14,6 +14,7 @@ docs/reader.md), never on CMRC, the evaluation set.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -63,5 +64,20 @@ class FoundBar:
 def span_coverage(question: Question, text: str, start: int) -> float:
     """How much of ``question`` the sentence of ``text`` holding offset ``start`` speaks of
     (``question_coverage``, 0..1)."""
-    sentence = next((text[a:b] for a, b in split_sentences(text) if a <= start < b), "")
-    return question_coverage(question, sentence)
+    return span_coverages(question, text, [start])[0]
+
+
+def span_coverages(question: Question, text: str, starts: Sequence[int]) -> list[float]:
+    """``span_coverage`` of each offset, the text split into sentences once."""
+    sentences = split_sentences(text)
+    ends = [b for _, b in sentences]
+    covered: dict[int, float] = {}
+    out = []
+    for start in starts:
+        i = bisect.bisect_right(ends, start)
+        if i == len(sentences) or sentences[i][0] > start:
+            i = -1  # between sentences (whitespace): no sentence holds it
+        if i not in covered:
+            covered[i] = question_coverage(question, text[slice(*sentences[i])] if i >= 0 else "")
+        out.append(covered[i])
+    return out
