@@ -93,6 +93,8 @@ class Reader:
             stride=STRIDE,
         )
         k = 1 + alternatives
+        # a few more per window than kept: trimming can make two spans one
+        per_window = k if k == 1 else 2 * k
         scored = []
         for w in wins:
             # One window per run: int8 activations are scaled per run, so a batch would make a
@@ -105,9 +107,8 @@ class Reader:
                     {"input_ids": ids, "attention_mask": np.ones_like(ids)},
                 )
             )
-            # a few more per window than kept: trimming can make two spans one
-            scored.append((w, top_spans(w, s, e, k if k == 1 else 2 * k)))
-        best = top_per_passage(scored, k if k == 1 else 2 * k)
+            scored.append((w, top_spans(w, s, e, per_window)))
+        best = top_per_passage(scored, per_window)
         out: list[Reading | None] = []
         for i, passage in enumerate(passages):
             if i not in best:
