@@ -47,12 +47,13 @@ def main() -> None:
     shipped = TrainConfig(**weights_info(BUNDLED_WEIGHTS)["config"])
     config = replace(shipped, retrieved_share=0.3, init="")
     questions, _, held = split_data(config)
-    everything = reader_data.load_examples(Path(config.data))
-    held_ids = {e.qid for e in held if e.kind == "answer"}
-    harder = [e for e in reader_data.retrieved_negatives(everything, share=1.0, seed=config.seed)
-              if e.qid.split("/")[0] in held_ids]
+    answerable = [e for e in held if e.kind == "answer"]
+    harder = reader_data.retrieved_negatives(
+        answerable, share=1.0, seed=config.seed,
+        pool=reader_data.load_examples(Path(config.data)),
+    )
     counts = {kind: sum(e.kind == kind for e in held) for kind in ("answer", *KINDS)}
-    print(f"held-out DRCD: {len(held_ids)} answerable questions ({len(questions)} trained on); "
+    print(f"held-out DRCD: {len(answerable)} answerable questions ({len(questions)} trained on); "
           "negatives: " + ", ".join(f"{kind} {counts[kind]}" for kind in KINDS)
           + f"; the harder other-article passage for {len(harder)} questions")
     for weights in args.weights:

@@ -26,7 +26,7 @@ from .answer.conversation import History, Resolution, remember, resolve
 from .answer.found import FoundBar, span_coverages
 from .answer.fusion import Candidate, fuse
 from .answer.question import AnswerKind, DateHint, Question, analyze
-from .answer.sentences import Extraction, extract, quotation_before
+from .answer.sentences import Extraction, extract, quotation_before, same_paragraph
 from .answer.types import Answer, Citation, Headline, SearchResult, Span
 from .articles import Article
 from .chunks import split_sentences
@@ -95,7 +95,7 @@ SPAN_ALTERNATIVES = 19  # next best spans the reader returns for that choice
 @dataclass(frozen=True, slots=True)
 class _Read:
     """What the reader said of one article: its best span (offsets into the article's text)
-    and how much of the question that span's sentence speaks of (``span_coverage``)."""
+    and how much of the question that span's sentence speaks of (``span_coverages``)."""
 
     reading: Reading
     coverage: float
@@ -505,9 +505,9 @@ def answer_sentences(text: str, span: Span) -> tuple[Span, ...]:
         return tuple(chosen)
     # A neighbour across a paragraph break is another thought (often another topic): the
     # fragment is shown alone rather than with it.
-    if last + 1 < len(sentences) and "\n" not in text[chosen[-1].end: sentences[last + 1].start]:
+    if last + 1 < len(spans) and same_paragraph(text, spans[last], spans[last + 1]):
         return (*chosen, sentences[last + 1])
-    if first > 0 and "\n" not in text[sentences[first - 1].end: chosen[0].start]:
+    if first > 0 and same_paragraph(text, spans[first - 1], spans[first]):
         return (sentences[first - 1], *chosen)
     return tuple(chosen)
 

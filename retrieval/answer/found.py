@@ -61,14 +61,9 @@ class FoundBar:
         return best if lead > self.lead else first
 
 
-def span_coverage(question: Question, text: str, start: int) -> float:
-    """How much of ``question`` the sentence of ``text`` holding offset ``start`` speaks of
-    (``question_coverage``, 0..1)."""
-    return span_coverages(question, text, [start])[0]
-
-
 def span_coverages(question: Question, text: str, starts: Sequence[int]) -> list[float]:
-    """``span_coverage`` of each offset, the text split into sentences once."""
+    """How much of ``question`` the sentence of ``text`` holding each offset of ``starts``
+    speaks of (``question_coverage``, 0..1; 0 between sentences), the text split once."""
     sentences = split_sentences(text)
     ends = [b for _, b in sentences]
     covered: dict[int, float] = {}

@@ -399,16 +399,23 @@ _ATTRIBUTION_END = re.compile(
 _CLOSING_QUOTES = "”」』’\""
 
 
+def same_paragraph(text: str, before: tuple[int, int], after: tuple[int, int]) -> bool:
+    """Whether two sentence spans of ``text`` (``before`` ends before ``after`` starts) are in
+    one paragraph: no line break between them (``Article.text`` joins paragraphs with one)."""
+    return "\n" not in text[before[1]: after[0]]
+
+
 def quotation_before(text: str, spans: Sequence[tuple[int, int]], i: int) -> int | None:
     """The index of the quotation sentence ``i`` attributes ("“…。”张书海说。"): the sentence
     right before it in the same paragraph, when it ends with a closing quote mark and
     sentence ``i`` ends with a speech verb; else None."""
     if i == 0:
         return None
-    (_, prev_end), (start, end) = spans[i - 1], spans[i]
-    if "\n" in text[prev_end:start] or text[prev_end - 1] not in _CLOSING_QUOTES:
+    if not same_paragraph(text, spans[i - 1], spans[i]):
         return None
-    return i - 1 if _ATTRIBUTION_END.search(text[start:end]) else None
+    if text[spans[i - 1][1] - 1] not in _CLOSING_QUOTES:
+        return None
+    return i - 1 if _ATTRIBUTION_END.search(text[slice(*spans[i])]) else None
 
 
 def extract(

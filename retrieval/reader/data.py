@@ -11,7 +11,7 @@ Negatives are made from the same data, because abstention is what the product ne
   ``-``), which shares the topic but not the answer;
 - **retrieved**: the passage of *another* article that shares the most of the question's
   words — what retrieval puts beside the right article, and what the reader must not answer
-  from (the shipped reader answered 17% of them at its threshold on held-out DRCD).
+  from (the shipped reader answers 14% of them on held-out DRCD: bench/reader_negatives.py).
 A negative is kept only when no gold answer string occurs in it. A question given with no
 ``answers`` is a negative as it stands (**none**: e.g. an answer staff voted down and, on
 review, found the passage does not give; ``newsqa feedback pairs``).
@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import math
 import random
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,41 +160,38 @@ def _bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1) if not text[i : i + 2].isspace()}
 
 
-def retrieved_negatives(examples: list[Example], *, share: float, seed: int) -> list[Example]:
-    """For ``share`` of the answerable examples, the passage of another article (among
-    ``examples``' passages) with the most of the question's character bigrams, weighted by
-    their rarity, when no gold answer occurs in it.
+def retrieved_negatives(
+    examples: list[Example], *, share: float, seed: int, pool: list[Example] | None = None
+) -> list[Example]:
+    """For ``share`` of the answerable examples, the passage of another article (among the
+    passages of ``pool``, default ``examples``) with the most of the question's character
+    bigrams, weighted by their rarity, when no gold answer occurs in it.
 
     Bigram overlap stands in for the product's retrieval (BM25 over words plus vectors): it
     needs no index and finds the same kind of passage, one on the question's subject.
     """
     rng = random.Random(seed)
-    passages: list[tuple[str, str]] = []  # (article, text), each passage once
-    seen: set[str] = set()
-    for e in examples:
-        if e.passage not in seen:
-            seen.add(e.passage)
-            passages.append((e.group, e.passage))
+    passages = list({e.passage: e.group for e in (examples if pool is None else pool)}.items())
     postings: dict[str, list[int]] = defaultdict(list)
-    for k, (_, text) in enumerate(passages):
+    for k, (text, _) in enumerate(passages):
         for b in _bigrams(text):
             postings[b].append(k)
-    df = Counter({b: len(ks) for b, ks in postings.items()})
+    rarity = {b: math.log(len(passages) / len(ks)) for b, ks in postings.items()}
     out = []
     for e in examples:
         if e.start is None or rng.random() >= share:
             continue
         scores: dict[int, float] = defaultdict(float)
-        for b in _bigrams(e.question):
-            for k in postings.get(b, ()):
-                scores[k] += math.log(len(passages) / df[b])
+        for b in _bigrams(e.question) & rarity.keys():
+            for k in postings[b]:
+                scores[k] += rarity[b]
         ranked = sorted(scores, key=lambda k: (-scores[k], k))
         best = next(
             (k for k in ranked
-             if passages[k][0] != e.group and not _contains_answer(passages[k][1], e.answers)),
+             if passages[k][1] != e.group and not _contains_answer(passages[k][0], e.answers)),
             None,
         )
         if best is not None:
-            out.append(Example(f"{e.qid}/retrieved", e.question, passages[best][1], (), None,
+            out.append(Example(f"{e.qid}/retrieved", e.question, passages[best][0], (), None,
                                "retrieved", e.group))
     return out
