@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from .answer.regions import read_region
 from .articles import Article
 from .chunks import split_sentences
 from .errors import InputError
@@ -239,8 +240,6 @@ def training_pairs(rows: Sequence[Feedback], article: Callable[[str], Article | 
     they are, or the passage as one that does not answer. ``article`` looks an article up by
     id (``Library.article``).
     """
-    from .library import read_region  # the part of an article the reader reads
-
     votes: dict[tuple[str, str, str], list[Feedback]] = {}
     pairs = TrainingPairs()
     for row in rows:

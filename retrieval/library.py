@@ -26,10 +26,10 @@ from .answer.conversation import History, Resolution, remember, resolve
 from .answer.found import FoundBar, span_coverages
 from .answer.fusion import Candidate, fuse
 from .answer.question import AnswerKind, DateHint, Question, analyze
-from .answer.sentences import Extraction, extract, quotation_before, same_paragraph
+from .answer.regions import read_region
+from .answer.sentences import Extraction, answer_sentences, extract
 from .answer.types import Answer, Citation, Headline, SearchResult, Span
 from .articles import Article
-from .chunks import split_sentences
 from .index import (
     Hit,
     Index,
@@ -72,18 +72,14 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 # "What does it say / what is it about": a request for the article's gist, not a fact.
 _SUMMARY = re.compile(r"(说|讲|写|报道)了?(些)?什么[？?]?$|主要内容|讲的是什么|大意")
 # Articles the reader reads per question (from the top of the ranking at the asked offset),
-# and how much of each: the retrieved chunk widened to about this many characters, which is
-# one model window (256 tokens with the question) for Chinese text.
+# each around its retrieved chunk (``read_region``: READ_CHARS, one model window).
 READ_DEPTH = 3
-READ_CHARS = 360
 # A second part of the first article is read only when at most this much of it was read
 # already (a third of READ_CHARS; not tuned): with more, it mostly repeats the first part.
 SECOND_REGION_OVERLAP = 120
 # When a read article answers (margin bar, lower-rank extra, the sentence term, the lead of a
 # lower-ranked article): retrieval/answer/found.py, chosen on the held-out DRCD archives.
 FOUND_BAR = FoundBar()
-# A shown answer shorter than this ("他说：", "该集团董事长张书海说。") takes a neighbour along.
-MIN_SHOWN_CHARS = 16
 # Among a passage's spans whose margins are within this of the best one's, the one whose
 # sentence speaks more of the question is taken, by the found bar's own support: of two
 # numbers ("从1990参军到2014年卸任"), the one in the sentence about what was asked. Chosen on
@@ -475,41 +471,6 @@ def _better_supported(first: _Read | None, second: _Read | None) -> _Read | None
 
 def reading_span(reading: Reading) -> Span:
     return Span(reading.start, reading.end)
-
-
-def read_region(text: str, start: int, end: int, size: int = READ_CHARS) -> tuple[int, int]:
-    """The retrieved chunk ``start:end`` widened evenly to about ``size`` characters."""
-    if len(text) <= size:
-        return 0, len(text)
-    extra = max(0, size - (end - start))
-    lo = max(0, start - extra // 2)
-    hi = min(len(text), lo + max(size, end - start))
-    return max(0, min(lo, hi - size)), hi
-
-
-def answer_sentences(text: str, span: Span) -> tuple[Span, ...]:
-    """The sentence(s) holding ``span``: with the quotation they attribute
-    ("“……。”该集团董事长张书海说。"), or else, when they alone are a fragment, with a neighbour
-    of the same paragraph: the next sentence, else the one before."""
-    spans = split_sentences(text)
-    sentences = [Span(a, b) for a, b in spans]
-    held = [i for i, s in enumerate(sentences) if s.start < span.end and span.start < s.end]
-    if not held:
-        return (span,)
-    first, last = held[0], held[-1]
-    quotation = quotation_before(text, spans, first)
-    if quotation is not None:
-        first = quotation
-    chosen = sentences[first: last + 1]
-    if quotation is not None or sum(s.end - s.start for s in chosen) >= MIN_SHOWN_CHARS:
-        return tuple(chosen)
-    # A neighbour across a paragraph break is another thought (often another topic): the
-    # fragment is shown alone rather than with it.
-    if last + 1 < len(spans) and same_paragraph(text, spans[last], spans[last + 1]):
-        return (*chosen, sentences[last + 1])
-    if first > 0 and same_paragraph(text, spans[first - 1], spans[first]):
-        return (sentences[first - 1], *chosen)
-    return tuple(chosen)
 
 
 def _also_cited(items: Sequence[_Ranked]) -> list[_Ranked]:

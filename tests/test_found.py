@@ -7,9 +7,8 @@ import pytest
 
 from retrieval.answer.found import FoundBar, span_coverages
 from retrieval.answer.question import analyze
-from retrieval.answer.sentences import question_coverage
+from retrieval.answer.sentences import answer_sentences, question_coverage
 from retrieval.answer.types import Span
-from retrieval.library import answer_sentences
 
 BAR = FoundBar(margin=-2.0, lower_rank_extra=3.0, sentence_weight=10.0, sentence_center=0.4,
                lead=2.0)

@@ -418,6 +418,35 @@ def quotation_before(text: str, spans: Sequence[tuple[int, int]], i: int) -> int
     return i - 1 if _ATTRIBUTION_END.search(text[slice(*spans[i])]) else None
 
 
+# A shown answer shorter than this ("他说：", "该集团董事长张书海说。") takes a neighbour along.
+MIN_SHOWN_CHARS = 16
+
+
+def answer_sentences(text: str, span: Span) -> tuple[Span, ...]:
+    """The sentence(s) holding ``span``: with the quotation they attribute
+    ("“……。”该集团董事长张书海说。"), or else, when they alone are a fragment, with a neighbour
+    of the same paragraph: the next sentence, else the one before."""
+    spans = split_sentences(text)
+    sentences = [Span(a, b) for a, b in spans]
+    held = [i for i, s in enumerate(sentences) if s.start < span.end and span.start < s.end]
+    if not held:
+        return (span,)
+    first, last = held[0], held[-1]
+    quotation = quotation_before(text, spans, first)
+    if quotation is not None:
+        first = quotation
+    chosen = sentences[first: last + 1]
+    if quotation is not None or sum(s.end - s.start for s in chosen) >= MIN_SHOWN_CHARS:
+        return tuple(chosen)
+    # A neighbour across a paragraph break is another thought (often another topic): the
+    # fragment is shown alone rather than with it.
+    if last + 1 < len(spans) and same_paragraph(text, spans[last], spans[last + 1]):
+        return (*chosen, sentences[last + 1])
+    if first > 0 and same_paragraph(text, spans[first - 1], spans[first]):
+        return (sentences[first - 1], *chosen)
+    return tuple(chosen)
+
+
 def extract(
     question: Question,
     text: str,
