@@ -244,6 +244,13 @@ def test_a_follow_up_reads_the_same_article_for_the_new_fact(library: Library) -
     assert follow.span == "0.51个百分点"
 
 
+def test_a_list_question_is_answered_with_the_list(library: Library) -> None:
+    answer = library.ask("冠县绿色建材企业有哪些类型？")
+    assert answer.found and answer.span is not None
+    assert "装配式预制构件、复合板材、轻型门窗" in answer.span  # not just "6种类型"
+    assert_verbatim(library, answer)
+
+
 def test_more_says_plainly_when_nothing_more_is_there(library: Library) -> None:
     first = library.ask("小萝卜头牺牲时几岁？", k=10)  # the page has only 8 articles
     more = library.ask("还有呢", history=first.history, k=10)

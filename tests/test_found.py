@@ -121,3 +121,26 @@ def test_of_two_close_spans_the_one_in_the_sentence_about_the_question_is_taken(
     assert _best_supported_span(question, text, 0, close).reading.text == "0.51个百分点"
     far = reading("4.93%", 5.0, reading("0.51个百分点", 5.0 - SPAN_CHOICE_DELTA - 0.5))
     assert _best_supported_span(question, text, 0, far).reading.text == "4.93%"
+
+
+def test_a_list_question_shows_the_close_enumeration_not_the_count_after_it() -> None:
+    from retrieval.library import SPAN_CHOICE_DELTA, _best_supported_span
+    from retrieval.reader import Reading
+
+    text = "冠县共有绿色建材企业15家，涵盖装配式预制构件、复合板材、轻型门窗等6种类型。"
+
+    def reading(word: str, margin: float, *alternatives: Reading) -> Reading:
+        start = text.index(word)
+        return Reading(start, start + len(word), word, margin, True, alternatives)
+
+    listed = "装配式预制构件、复合板材、轻型门窗"
+    which = analyze("冠县绿色建材企业有哪些类型？")
+    how_many = analyze("冠县绿色建材企业有多少种类型？")
+    close = reading("6种类型", 5.0, reading(listed, 5.0 - SPAN_CHOICE_DELTA + 0.5))
+    chosen = _best_supported_span(which, text, 0, close)
+    assert chosen.shown.text == listed
+    assert chosen.reading.text == "6种类型"  # the evidence, and so the found bar, is the best's
+    # only a list question, and only a close enumeration
+    assert _best_supported_span(how_many, text, 0, close).shown.text == "6种类型"
+    far = reading("6种类型", 5.0, reading(listed, 5.0 - SPAN_CHOICE_DELTA - 0.5))
+    assert _best_supported_span(which, text, 0, far).shown.text == "6种类型"
