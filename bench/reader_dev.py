@@ -117,7 +117,7 @@ class Recorder:
         def readings(this: Any, question: Question, items: Any) -> Any:
             out = original(this, question, items)
             self.reads[question.text] = tuple(
-                None if r is None else (r.reading.margin, r.coverage, r.reading.text)
+                None if r is None else (r.reading.margin, r.coverage, r.shown.text)
                 for r in out
             )
             return out
