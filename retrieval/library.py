@@ -460,7 +460,8 @@ class Library:
 
 def _best_supported_span(question: Question, text: str, lo: int, reading: Reading) -> _Read:
     """Of the reader's best spans in ``text[lo:]`` (offsets made the article's), the one the
-    found bar supports most among those within ``SPAN_CHOICE_DELTA`` of the best's margin."""
+    found bar supports most among those within ``SPAN_CHOICE_DELTA`` of the best's margin;
+    for a list question, the words shown may be another of them (``_Read.words``)."""
     options = [reading, *(a for a in reading.alternatives
                           if reading.margin - a.margin <= SPAN_CHOICE_DELTA)]
     coverages = span_coverages(question, text, [r.start + lo for r in options])
