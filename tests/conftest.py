@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.constants import SAMPLE_PAGE
+from tests.sample_values import SAMPLE_PAGE
 
 
 @pytest.fixture(scope="session")

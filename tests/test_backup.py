@@ -11,7 +11,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.constants import QUESTION
+from tests.sample_values import QUESTION
 from tests.telegram.processes import NEWSQA, newsqa, stop_process
 
 # Enough that the ingest is still writing when the backup is done, on an idle machine too.

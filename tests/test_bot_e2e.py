@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from retrieval.sources.loading import load_articles
-from tests.constants import ADMIN, ANSWER, QUESTION, READER, SAMPLE_PAGE, STRANGER
+from tests.sample_values import ADMIN, ANSWER, QUESTION, READER, SAMPLE_PAGE, STRANGER
 from tests.telegram.harness import (
     BOT_USERNAME,
     Chat,

@@ -25,7 +25,7 @@ from bot.config import BotSettings
 from retrieval.cli import main
 from retrieval.feedback import FeedbackStore
 from retrieval.library import Library
-from tests.constants import ADMIN, ENGLISH, QUESTION, STRANGER
+from tests.sample_values import ADMIN, ENGLISH, QUESTION, STRANGER
 from tests.telegram.harness import DEFAULT_GROUP, DEFAULT_TOKEN, DEFAULT_USER
 from tests.telegram.html_rules import assert_valid
 from tests.telegram.offline import (

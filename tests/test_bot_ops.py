@@ -10,7 +10,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.constants import QUESTION, READER
+from tests.sample_values import QUESTION, READER
 from tests.telegram.harness import TelegramEmulator, User
 from tests.telegram.processes import free_port, newsqa_serve
 

@@ -10,7 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.constants import QUESTION
+from tests.sample_values import QUESTION
 from tests.telegram.processes import NEWSQA
 
 # The answer's words before the highlighted figure (a terminal shows the figure in colour).

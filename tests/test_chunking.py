@@ -9,7 +9,7 @@ import pytest
 
 from retrieval.articles import Article, ChunkingConfig
 from retrieval.chunks import DEFAULT_CHUNKING, chunk_article, split_sentences
-from tests.constants import SAMPLE_PAGE
+from tests.sample_values import SAMPLE_PAGE
 
 
 def sentences(text: str) -> list[str]:

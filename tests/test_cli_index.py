@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from retrieval.cli import main
 from retrieval.index import Index
-from tests.constants import SAMPLE_PAGE
 from tests.helpers import assert_rejected
+from tests.sample_values import SAMPLE_PAGE
 
 PAGE = SAMPLE_PAGE
 PAGE_ARGS = ["--source", "聊城日报", "--date", "2023-10-08"]

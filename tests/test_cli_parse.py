@@ -11,8 +11,8 @@ import click
 from click.testing import CliRunner
 
 from retrieval.cli import main
-from tests.constants import ROOT, SAMPLE_PAGE
 from tests.helpers import assert_rejected
+from tests.sample_values import ROOT, SAMPLE_PAGE
 
 JSON_KEYS = [
     "id",

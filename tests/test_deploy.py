@@ -24,7 +24,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.constants import QUESTION, READER, SAMPLE_PAGE
+from tests.sample_values import QUESTION, READER, SAMPLE_PAGE
 from tests.telegram.harness import TelegramEmulator
 from tests.telegram.processes import NEWSQA, bot_process, free_port
 

@@ -8,7 +8,7 @@ from retrieval.answer.question import analyze
 from retrieval.answer.sentences import extract
 from retrieval.articles import Article
 from retrieval.sources.loading import load_articles
-from tests.constants import SAMPLE_PAGE
+from tests.sample_values import SAMPLE_PAGE
 
 PAGE = SAMPLE_PAGE
 

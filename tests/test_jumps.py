@@ -20,7 +20,7 @@ from retrieval.articles import Article
 from retrieval.sources.jumps import join_parts, take_jumps
 from retrieval.sources.loading import load_path
 from retrieval.sources.page_geometry import PageLayout, TextLine, parse_layout
-from tests.constants import ANSWER, ANSWER_HEADLINE, QUESTION
+from tests.sample_values import ANSWER, ANSWER_HEADLINE, QUESTION
 from tests.telegram.processes import newsqa
 
 PAPER, DATE = "聊城日报", "2023-10-09"

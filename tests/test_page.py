@@ -13,7 +13,7 @@ import pytest
 from retrieval.articles import Article, derive_article_id
 from retrieval.sources.layout import ends_sentence
 from retrieval.sources.page import clean_layout_spacing, looks_like_page, parse_page
-from tests.constants import ROOT, SAMPLE_PAGE
+from tests.sample_values import ROOT, SAMPLE_PAGE
 
 PAGE = SAMPLE_PAGE.read_text(encoding="utf-8")
 KEY = json.loads((ROOT / "tests" / "data" / "liaocheng-daily-page.articles.json")

@@ -22,7 +22,7 @@ from bench.pdfgen import PageSpec, PageTruth, generate_pdf_pages, typeset_page
 from retrieval.errors import InputError
 from retrieval.sources import scan
 from retrieval.sources.loading import load_path
-from tests.constants import ANSWER, ANSWER_HEADLINE, QUESTION
+from tests.sample_values import ANSWER, ANSWER_HEADLINE, QUESTION
 from tests.telegram.processes import newsqa
 
 # Seeds 31 and 32 were never used to tune the reader (tuned on bench seeds 1-3). On these

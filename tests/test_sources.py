@@ -12,8 +12,8 @@ import pytest
 
 from retrieval.errors import InputError
 from retrieval.sources.loading import SourceFile, iter_path, load_articles, load_path, split_byline
-from tests.constants import SAMPLE_PAGE
 from tests.helpers import assert_rejected, write
+from tests.sample_values import SAMPLE_PAGE
 
 PAGE_TEXT = SAMPLE_PAGE.read_text(encoding="utf-8")
 PAGE_TITLES = [

@@ -13,7 +13,7 @@ from tokenizers import Tokenizer
 
 from retrieval.embed import offline_model, tokenizer
 from retrieval.embed.tokenizer import SharedTokenizer
-from tests.constants import SAMPLE_PAGE
+from tests.sample_values import SAMPLE_PAGE
 
 CMRC = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "cmrc2018-dev"
 ODD = ["", " ", "a", "GDP增长5.2%，ＡＢＣ全角  两个空格", "🙂表情 and English words 混排",

@@ -17,7 +17,7 @@ import pytest
 
 from retrieval.index import Hit, Index, VectorProgress
 from retrieval.library import Library
-from tests.constants import ANSWER, ANSWER_HEADLINE, QUESTION, SAMPLE_PAGE, SAMPLE_SOURCE
+from tests.sample_values import ANSWER, ANSWER_HEADLINE, QUESTION, SAMPLE_PAGE, SAMPLE_SOURCE
 from tests.telegram.processes import newsqa
 
 PAGE_ARGS = ["--source", SAMPLE_SOURCE, "--date", "2023-10-08"]

@@ -13,7 +13,7 @@ from jieba import posseg
 
 from retrieval import wordtables
 from retrieval.answer import sentences
-from tests.constants import SAMPLE_PAGE
+from tests.sample_values import SAMPLE_PAGE
 
 CMRC = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "cmrc2018-dev"
 

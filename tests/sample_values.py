@@ -1,6 +1,9 @@
 """Test data every test file shares: the sample page, its best-known question, test users.
 
-Import as ``from tests.constants import …`` (pytest puts the repository on ``sys.path``).
+Import as ``from tests.sample_values import …`` (pytest puts the repository on ``sys.path``).
+Not ``constants.py``: pytest puts tests/ on ``sys.path`` too, and onnxruntime's optimizer
+(building the reader's ONNX model, which a test run does when the weights are new) imports a
+top-level ``constants`` module of its own; this file shadowed it.
 """
 
 from __future__ import annotations
