@@ -27,7 +27,7 @@ from .answer.found import FoundBar, span_coverages
 from .answer.fusion import Candidate, fuse
 from .answer.question import AnswerKind, DateHint, Question, analyze
 from .answer.regions import read_region
-from .answer.sentences import Extraction, answer_sentences, extract
+from .answer.sentences import Extraction, answer_sentences, extract, holds_enumeration
 from .answer.types import Answer, Citation, Headline, SearchResult, Span
 from .articles import Article
 from .index import (
@@ -86,8 +86,6 @@ FOUND_BAR = FoundBar()
 # held-out DRCD (docs/reader.md, "The span the bar supports"); 0 takes the reader's best.
 SPAN_CHOICE_DELTA = 2.0
 SPAN_ALTERNATIVES = 19  # next best spans the reader returns for that choice
-# The mark between the items of a Chinese enumeration ("装配式预制构件、复合板材、轻型门窗").
-ENUMERATION_MARK = "、"
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,8 +473,8 @@ def _best_supported_span(question: Question, text: str, lo: int, reading: Readin
         # is not the answer when a close span is the enumeration. DRCD, the reader's
         # training data, has 58 such questions in 7,017, so its best spans rarely are. The
         # words change, not the evidence: whether the article answers is still the best's.
-        enumerations = [r for r in reads if ENUMERATION_MARK in r.reading.text]
-        if enumerations and ENUMERATION_MARK not in best.reading.text:
+        enumerations = [r for r in reads if holds_enumeration(r.reading.text)]
+        if enumerations and not holds_enumeration(best.reading.text):
             return replace(best, words=max(enumerations, key=lambda r: r.support).reading)
     return best
 

@@ -298,6 +298,12 @@ def _share(bigrams: set[str], folded: str) -> float:
     return sum(b in folded for b in bigrams) / len(bigrams) if bigrams else 0.0
 
 
+def holds_enumeration(text: str) -> bool:
+    """Whether ``text`` lists items ("装配式预制构件、复合板材、轻型门窗"), as a list question's
+    highlight does."""
+    return _LIST_RE.search(text) is not None
+
+
 def question_coverage(question: Question, text: str) -> float:
     """The share of the question's character bigrams (question words left out) that ``text``
     prints: how much of what was asked about a sentence speaks of (0..1).
