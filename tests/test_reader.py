@@ -512,3 +512,18 @@ def test_retrieved_negatives_are_added_without_changing_a_runs_other_examples(
     assert not {e.passage for e in train_after if e.kind == "retrieved"} & {
         e.passage for e in held_before}
     assert _fingerprint(after) != _fingerprint(before)
+
+
+def test_no_test_module_shadows_a_module_the_onnx_build_imports_by_bare_name() -> None:
+    """pytest puts tests/ on ``sys.path``; onnxruntime's optimizer (the reader's ONNX build,
+    which a test run does when the weights are new or the cache empty) appends its own folder
+    and imports e.g. ``constants`` by bare name, so a tests/constants.py broke that build."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("onnxruntime.transformers")
+    assert spec is not None and spec.submodule_search_locations
+    theirs = {p.stem for folder in spec.submodule_search_locations
+              for p in Path(folder).glob("*.py")}
+    ours = {p.stem for p in Path(__file__).resolve().parent.glob("*.py")}
+    assert "constants" in theirs  # what the check guards against still exists upstream
+    assert not ours & theirs
