@@ -1,5 +1,5 @@
 """Docs that cannot drift: every command and option is in docs/cli.md, the README's two
-commands are the Makefile's, and CI runs the README's test command."""
+commands are the Makefile's, CI runs the README's test command, and links between pages resolve."""
 
 from __future__ import annotations
 
@@ -56,3 +56,19 @@ def test_readme_starts_with_the_two_make_commands_and_ci_runs_the_test_one() -> 
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert re.search(r"^demo:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
     assert "make test" in (ROOT / ".ci/run").read_text(encoding="utf-8")
+
+
+def test_every_relative_link_in_the_docs_points_at_a_file_that_exists() -> None:
+    """Docs link to each other (the model card and its experiments page, the README's table);
+    a page moved or renamed must take its links with it."""
+    pages = [ROOT / "README.md", ROOT / "CHANGELOG.md", *sorted((ROOT / "docs").glob("*.md"))]
+    checked, broken = 0, []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text(encoding="utf-8")):
+            if re.match(r"[a-z]+:", target) or target.startswith("#"):
+                continue  # web addresses and anchors within the page
+            checked += 1
+            if not (page.parent / target.split("#")[0]).exists():
+                broken.append(f"{page.relative_to(ROOT)} → {target}")
+    assert checked >= 30  # the pattern still finds the docs' links
+    assert not broken
