@@ -437,6 +437,115 @@ def test_mixing_in_a_folder_keeps_the_first_folders_held_out_questions(tmp_path:
     assert len(held_mixed - held_alone) == 3  # the pairs are held out by the same share
 
 
+# -- shipping ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tiny_training_set: Path, tmp_path_factory) -> Path:
+    """A finished tiny run on two --data folders: the sample page's questions and one
+    newsroom pair (``newsqa feedback pairs``), which is all held out."""
+    from retrieval.articles import Article
+    from retrieval.feedback import CitedArticle, Feedback, training_pairs
+    from retrieval.reader.train import main
+
+    root = tmp_path_factory.mktemp("tiny-run")
+    article = Article(id="news-7", title="冠县", paragraphs=(
+        "冠县去年新增绿色建材企业3家。目前，冠县共有绿色建材企业15家，年产值超过20亿元。",))
+    voted = Feedback(chat_id=1, message_id=2, user_id=3, vote=1,
+                     question="冠县现有几家绿色建材企业？", answer="答：15家",
+                     citations=(CitedArticle(1, "news-7", "冠县"),), span="15家")
+    training_pairs([voted], {"news-7": article}.get).write(root / "pairs")
+    main(["--data", str(tiny_training_set), "--data", str(root / "pairs"), "--out",
+          str(root / "run"), "--epochs", "0.2", "--batch-size", "4", "--trained-layers", "1",
+          "--held-out", "0.25", "--eval-every", "100", "--no-bf16"])
+    return root / "run"
+
+
+def test_two_files_with_the_same_tensors_share_one_onnx_model(tmp_path: Path) -> None:
+    """The ONNX cache is keyed by the tensors, not the metadata `ship` rewrites."""
+    from retrieval.reader.model import write_safetensors
+    from retrieval.reader.reader import tensors_digest
+
+    tensors = {"w": torch.arange(6, dtype=torch.float32).reshape(2, 3)}
+    write_safetensors(tensors, tmp_path / "a.safetensors", {"threshold": -0.6})
+    write_safetensors(tensors, tmp_path / "b.safetensors", {"threshold": -0.6, "more": "x" * 99})
+    write_safetensors({"w": tensors["w"] + 1}, tmp_path / "c.safetensors", {"threshold": -0.6})
+    a, b, c = (tensors_digest(tmp_path / f"{n}.safetensors") for n in "abc")
+    assert a == b != c
+
+
+def test_ship_reports_each_data_folder_and_keeps_a_reader_the_new_one_does_not_beat(
+    tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from retrieval.reader.reader import weights_info
+    from retrieval.reader.ship import main
+
+    to = tmp_path / "reader.safetensors"
+    main(["--run", str(tiny_run), "--to", str(to)])  # nothing there yet: shipped
+    out, err = capsys.readouterr()
+    first = json.loads(out)
+    assert first["shipped"] and first["current"] is None
+    folders = list(first["new"]["by_source"])
+    assert len(folders) == 2 and folders[1].endswith("pairs")
+    assert first["new"]["by_source"][folders[1]]["answerable"] == 1  # the pair, held out
+    assert sum(f["answerable"] for f in first["new"]["by_source"].values()) == \
+        first["new"]["answerable"]
+    assert "pairs" in err and "all" in err  # a row per folder, and one for all
+    assert weights_info(to)["shipped_by_source"] == first["new"]["by_source"]
+
+    shipped = to.read_bytes()
+    with pytest.raises(SystemExit, match=r"not shipped: .* no better than the reader at"):
+        main(["--run", str(tiny_run), "--to", str(to)])  # the same reader again
+    out, err = capsys.readouterr()
+    again = json.loads(out)
+    assert not again["shipped"] and again["current"]["trained_on_held_out"] == 0
+    assert again["new"]["by_source"] == again["current"]["by_source"]
+    assert "the reader it would replace" in err
+    assert to.read_bytes() == shipped  # kept as it was
+
+    main(["--run", str(tiny_run), "--to", str(to), "--force"])
+    assert json.loads(capsys.readouterr().out)["shipped"]
+    assert weights_info(to)["replaced"]["run"] == weights_info(tiny_run / "reader.safetensors")[
+        "run"]
+
+
+def test_ship_replaces_a_reader_the_new_one_beats_and_flags_one_that_saw_the_questions(
+    tiny_run: Path, tmp_path: Path
+) -> None:
+    from dataclasses import asdict, replace
+
+    from retrieval.reader.model import read_trained, write_safetensors
+    from retrieval.reader.reader import BUNDLED_WEIGHTS, weights_info
+    from retrieval.reader.ship import ship
+    from retrieval.reader.train import TrainConfig, split_data
+
+    to = tmp_path / "reader.safetensors"
+    assert ship(tiny_run, to).shipped  # the tiny reader: barely trained
+    tiny, tiny_shipped = weights_info(to), to.read_bytes()
+    # The bundled reader's tensors, as a run on the tiny run's data and split
+    run = tmp_path / "bundled-run"
+    info = weights_info(tiny_run / "reader.safetensors")
+    write_safetensors(read_trained(BUNDLED_WEIGHTS), run / "reader.safetensors", info)
+    shipping = ship(run, to)
+    assert shipping.comparable and shipping.shipped
+    assert shipping.new.figures["f1"] > shipping.current.figures["f1"]
+    assert weights_info(to)["replaced"]["run"] == tiny["run"]
+
+    # Split another way, the held-out questions include some the reader at `to` trained on:
+    # then its figures decide nothing, and the same tiny reader ships over it
+    config = TrainConfig(**info["config"])
+    held = {e.group for e in split_data(config)[2]}
+    seed = next(s for s in range(14, 99)
+                if {e.group for e in split_data(replace(config, seed=s))[2]} != held)
+    write_safetensors(read_trained(tiny_run / "reader.safetensors"), run / "reader.safetensors",
+                      {**info, "config": asdict(replace(config, seed=seed))})
+    to.write_bytes(tiny_shipped)
+    shipping = ship(run, to)
+    assert shipping.current_trained_on and not shipping.comparable
+    assert not shipping.better_somewhere() and shipping.shipped
+    assert f"trained on {shipping.current_trained_on} of these questions" in shipping.notes[0]
+
+
 @pytest.mark.parametrize(("passage", "span", "expected"), [
     ("文章奥府」", "文章奥府」", "文章奥府"),                 # a closing mark without its opener
     ("（1872年 — 1944年）", "（1872年 — 1944年", "1872年 — 1944年"),

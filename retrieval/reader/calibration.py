@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -45,20 +45,28 @@ class _HeldOut(Protocol):
 
 
 def held_out_figures(
-    held: Sequence[_HeldOut], predictions: Sequence[tuple[str, float]]
+    held: Sequence[_HeldOut], predictions: Sequence[tuple[str, float]],
+    threshold: float | None = None,
 ) -> dict[str, Any]:
-    """Span EM/F1 on the answerable examples and the calibrated threshold, from one
-    ``(span text, margin)`` per example (negatives have ``start`` None)."""
+    """Span EM/F1 on the answerable examples, and the shares of answerable questions refused
+    and of negatives abstained, from one ``(span text, margin)`` per example (negatives have
+    ``start`` None): at ``threshold``, or at the one calibrated on them when it is None."""
     pairs = list(zip(held, predictions, strict=True))
     answerable = [(e, p) for e, p in pairs if e.start is not None]
-    calibration = calibrate(
-        [m for e, (_, m) in pairs if e.start is not None],
-        [m for e, (_, m) in pairs if e.start is None],
-    )
+    margins = [m for e, (_, m) in answerable]
+    negatives = [m for e, (_, m) in pairs if e.start is None]
+    if threshold is None:
+        threshold = calibrate(margins, negatives).threshold
+
+    def mean(values: Sequence[float]) -> float | None:  # None: nothing of that kind here
+        return float(np.mean(values)) if values else None
+
     return {
-        "em": float(np.mean([exact_match(t, e.answers) for e, (t, _) in answerable])),
-        "f1": float(np.mean([f1(t, e.answers) for e, (t, _) in answerable])),
+        "em": mean([exact_match(t, e.answers) for e, (t, _) in answerable]),
+        "f1": mean([f1(t, e.answers) for e, (t, _) in answerable]),
         "answerable": len(answerable),
-        "negatives": len(pairs) - len(answerable),
-        **asdict(calibration),
+        "negatives": len(negatives),
+        "threshold": float(threshold),
+        "refused": mean([m <= threshold for m in margins]),
+        "abstained": mean([m <= threshold for m in negatives]),
     }

@@ -24,7 +24,7 @@ import math
 import random
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -42,6 +42,7 @@ class Example:
     start: int | None  # character offset of answers[0] in passage; None: no answer here
     kind: ExampleKind
     group: str  # the article the passage belongs to (train/held-out split unit)
+    source: str = ""  # the --data folder it came from; a negative keeps its question's
 
 
 def _read_jsonl(path: Path) -> Iterable[dict]:
@@ -68,7 +69,7 @@ def load_examples(folder: Path) -> list[Example]:
         text = contexts[q["context_id"]]["text"]
         if not q["answers"]:  # given as a passage that does not answer (reviewed feedback)
             out.append(Example(q["id"], q["question"], text, (), None, "none",
-                               article_of(q["context_id"])))
+                               article_of(q["context_id"]), str(folder)))
             continue
         answer, start = q["answers"][0], int(q["answer_starts"][0])
         if text[start : start + len(answer)] != answer:
@@ -85,6 +86,7 @@ def load_examples(folder: Path) -> list[Example]:
                 start,
                 "answer",
                 article_of(q["context_id"]),
+                str(folder),
             )
         )
     return out
@@ -104,6 +106,12 @@ def _contains_answer(text: str, answers: tuple[str, ...]) -> bool:
     return any(a and a in text for a in answers)
 
 
+def _negative(example: Example, kind: ExampleKind, passage: str) -> Example:
+    """``example``'s question over a passage that does not answer it."""
+    return replace(example, qid=f"{example.qid}/{kind}", passage=passage, answers=(),
+                   start=None, kind=kind)
+
+
 def cut_negative(example: Example) -> Example | None:
     """The passage without the sentence(s) holding the answer; None if the answer remains."""
     assert example.start is not None
@@ -115,7 +123,7 @@ def cut_negative(example: Example) -> Example | None:
     passage = "".join(kept)
     if _contains_answer(passage, example.answers):
         return None
-    return Example(f"{example.qid}/cut", example.question, passage, (), None, "cut", example.group)
+    return _negative(example, "cut", passage)
 
 
 def with_negatives(
@@ -142,17 +150,7 @@ def with_negatives(
                 if p != e.passage and not _contains_answer(p, e.answers)
             ]
             if others:
-                out.append(
-                    Example(
-                        f"{e.qid}/other",
-                        e.question,
-                        rng.choice(others),
-                        (),
-                        None,
-                        "other",
-                        e.group,
-                    )
-                )
+                out.append(_negative(e, "other", rng.choice(others)))
     return out
 
 
@@ -192,6 +190,5 @@ def retrieved_negatives(
             None,
         )
         if best is not None:
-            out.append(Example(f"{e.qid}/retrieved", e.question, passages[best][0], (), None,
-                               "retrieved", e.group))
+            out.append(_negative(e, "retrieved", passages[best][0]))
     return out

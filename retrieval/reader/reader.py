@@ -7,6 +7,7 @@ exported to ONNX in the model cache, so asking needs onnxruntime and a tokenizer
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tempfile
@@ -139,13 +140,31 @@ def weights_info(path: Path) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ ONNX artifact
 
 
+def tensors_digest(path: Path) -> str:
+    """SHA-256 of a safetensors file's tensors (names, layout and bytes), not its metadata.
+
+    The ONNX model depends on the tensors alone: shipping measures a staging copy, then
+    writes the same tensors with their figures and threshold, and compares with the reader
+    already there; keyed by the whole file, each of those would build the model again.
+    """
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        size = int.from_bytes(handle.read(8), "little")
+        header = json.loads(handle.read(size))
+        header.pop("__metadata__", None)
+        digest.update(json.dumps(header, sort_keys=True).encode())
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _ensure_onnx(weights: Path, base: Path, precision: str) -> Path:
     from ..embed import offline_model
 
     if precision not in PRECISIONS:
         raise ModelError(f"unknown reader precision {precision!r}; choose one of {PRECISIONS}")
     revision = offline_model.default_model_revision(base)
-    key = f"{offline_model.sha256_file(weights)[:16]}-{revision}-{precision}-v{ONNX_FORMAT}"
+    key = f"{tensors_digest(weights)[:16]}-{revision}-{precision}-v{ONNX_FORMAT}"
     folder = offline_model.cache_root() / "models" / f"reader-{key}"
     if (folder / _RECORD).is_file() and (folder / "reader.onnx").is_file():
         return folder

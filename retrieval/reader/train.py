@@ -178,8 +178,10 @@ def evaluate(
     model: SpanReaderModel, tokenizer: Any, held: list[reader_data.Example], bf16: bool
 ) -> dict[str, Any]:
     figures = held_out_figures(held, predict(model, tokenizer, held, bf16))
-    # The checkpoint choice: span F1 on what is answered, plus abstention on the negatives.
-    figures["score"] = figures["f1"] * (1 - figures["refused"]) + figures["abstained"]
+    # The checkpoint choice: span F1 on what is answered, plus abstention on the negatives
+    # (a tiny held-out set may have none of one kind: it counts as nothing).
+    f1, refused, abstained = (figures[k] or 0.0 for k in ("f1", "refused", "abstained"))
+    figures["score"] = f1 * (1 - refused) + abstained
     return figures
 
 
