@@ -42,6 +42,17 @@ def test_ask_prints_the_answer_then_numbered_citations(sample_page_index: Path) 
     assert "[3]" not in result.output
 
 
+def test_an_answer_without_a_short_answer_is_the_quote_alone(sample_page_index: Path) -> None:
+    """English questions are not read by the reader: no span, so no "答：" line; the bot
+    renders them the same way."""
+    result = run("ask", "How many green building material companies does Guanxian have?",
+                 "--index", str(sample_page_index))
+    assert result.exit_code == 0, result.output
+    first = result.output.splitlines()[0]
+    assert "冠县共有绿色建材企业15家" in first and not first.startswith("答：")
+    assert "[1] 《链上发力 攀高向强》" in result.output
+
+
 def test_ask_says_plainly_when_asked_for_more_and_there_is_none(sample_page_index: Path) -> None:
     result = run("chat", "--index", str(sample_page_index), "-k", "10",
                  stdin="小萝卜头牺牲时几岁？\n还有呢\n")

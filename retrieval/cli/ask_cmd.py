@@ -230,11 +230,9 @@ def _emit(answer: Answer, as_json: bool) -> None:
             for headline in answer.suggestions:
                 click.echo(f"  · {_headline_line(headline)}")
         return
-    if answer.span:
+    if answer.span:  # "答：" labels the reader's short answer, never a whole quote
         click.echo("答：" + click.style(answer.span.replace("\n", " "), bold=True))
-        click.echo(_styled(answer.citations[0], with_context=False))
-    else:
-        click.echo("答：" + _styled(answer.citations[0], with_context=False))
+    click.echo(_styled(answer.citations[0], with_context=False))
     click.echo()
     for citation in answer.citations:
         _print_citation(citation)
