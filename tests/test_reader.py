@@ -509,6 +509,20 @@ def test_ship_reports_each_data_folder_and_keeps_a_reader_the_new_one_does_not_b
         "run"]
 
 
+def test_ship_names_a_to_path_that_is_not_a_reader_before_measuring_anything(
+    tiny_run: Path, tmp_path: Path
+) -> None:
+    from retrieval.reader.ship import main
+
+    to = tmp_path / "notes.safetensors"
+    to.write_text("not weights", "utf-8")
+    with pytest.raises(SystemExit, match=re.escape(f"--to {to}: not a reader weights file")):
+        main(["--run", str(tiny_run), "--to", str(to)])
+    assert to.read_text("utf-8") == "not weights"
+    with pytest.raises(SystemExit, match=r"no reader\.safetensors there; train first"):
+        main(["--run", str(tmp_path / "no-run"), "--to", str(tmp_path / "r.safetensors")])
+
+
 def test_ship_replaces_a_reader_the_new_one_beats_and_flags_one_that_saw_the_questions(
     tiny_run: Path, tmp_path: Path
 ) -> None:

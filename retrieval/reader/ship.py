@@ -119,6 +119,13 @@ def ship(run: Path, to: Path, precision: str = DEFAULT_PRECISION, *,
         raise ModelError(f"--run {run}: no reader.safetensors there; train first "
                          f"(python -m retrieval.reader.train --out {run} ...)")
     info = weights_info(source)
+    current_info: dict[str, Any] = {}
+    if to.is_file():  # before measuring anything: a wrong --to should fail fast
+        try:
+            current_info = weights_info(to)
+        except Exception as exc:  # safetensors' own error type is not importable by name
+            raise ModelError(f"--to {to}: not a reader weights file ({exc}); choose another "
+                             "path or move that file away") from None
     _, _, held = split_data(TrainConfig(**info["config"]))
     tensors = quantize_int8(read_trained(source))
     staging = to.with_name(to.stem + ".staging.safetensors")
@@ -127,9 +134,7 @@ def ship(run: Path, to: Path, precision: str = DEFAULT_PRECISION, *,
         shipping = Shipping(measure(Reader.load(staging, precision=precision), held))
     finally:
         staging.unlink(missing_ok=True)
-    current_info: dict[str, Any] = {}
     if to.is_file():
-        current_info = weights_info(to)
         shipping.current = measure(Reader.load(to, precision=precision), held)
         shipping.current_trained_on = trained_on(current_info, held)
         if shipping.current_trained_on is None:
