@@ -331,6 +331,49 @@ def test_training_is_seeded_and_a_resumed_run_ends_where_an_unbroken_one_does(
     assert (tmp_path / "unbroken" / "reader.safetensors").is_file()
 
 
+def test_layer_decay_gives_lower_layers_lower_learning_rates() -> None:
+    from dataclasses import replace
+
+    from retrieval.embed.offline_model import ensure_default_model
+    from retrieval.reader.model import SpanReaderModel, base_encoder
+    from retrieval.reader.train import TrainConfig, param_groups
+
+    model = SpanReaderModel(base_encoder(ensure_default_model()))
+    model.freeze_below(3)
+    plain = TrainConfig(data="", out="", lr=1e-4, weight_decay=0.01)
+    groups = param_groups(model, plain)  # one rate: matrices decay, vectors do not
+    assert [(g["lr"], g["weight_decay"]) for g in groups] == [(1e-4, 0.01), (1e-4, 0.0)]
+    trained = [p for p in model.parameters() if p.requires_grad]
+    assert sum(len(g["params"]) for g in groups) == len(trained)
+
+    rate = {id(p): g["lr"] for g in param_groups(model, replace(plain, layer_decay=0.5))
+            for p in g["params"]}
+    assert rate[id(model.encoder.encoder.layer[11].output.dense.weight)] == pytest.approx(1e-4)
+    assert rate[id(model.encoder.encoder.layer[9].output.dense.weight)] == pytest.approx(2.5e-5)
+    assert rate[id(model.head.weight)] == pytest.approx(1e-4)
+    assert id(model.encoder.encoder.layer[8].output.dense.weight) not in rate  # frozen
+
+
+
+def test_the_shipped_runs_recipe_still_has_its_fingerprint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Options added since (more data, retrieved negatives, layer decay) leave a run that
+    keeps their defaults the same run, so its checkpoints still resume."""
+    from bench.shared import shared_dir
+    from retrieval.reader.reader import BUNDLED_WEIGHTS, weights_info
+    from retrieval.reader.train import TrainConfig, _fingerprint
+
+    if not (shared_dir() / "benchmarks" / "drcd-train" / "qa.jsonl").is_file():
+        pytest.skip(f"the shared DRCD data is not in {shared_dir()}")
+    info = weights_info(BUNDLED_WEIGHTS)
+    assert info["config"]["data"] == "../shared/benchmarks/drcd-train"  # as the run named it
+    (tmp_path / "shared").symlink_to(shared_dir())
+    (tmp_path / "repo").mkdir()
+    monkeypatch.chdir(tmp_path / "repo")
+    assert _fingerprint(TrainConfig(**info["config"])) == info["run"]
+
+
 def test_a_run_can_start_from_an_earlier_runs_weights(
     tiny_training_set: Path, tmp_path: Path
 ) -> None:

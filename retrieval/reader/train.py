@@ -18,6 +18,7 @@ import json
 import math
 import os
 import random
+import re
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -54,6 +55,8 @@ class TrainConfig:
     bf16: bool = True
     init: str = ""  # a reader.safetensors whose trained tensors this run starts from
     more_data: tuple[str, ...] = ()  # further folders mixed in, e.g. a newsroom's own pairs
+    # each layer's learning rate is this times the one above it's (1.0: one rate for all)
+    layer_decay: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,8 +199,9 @@ def _fingerprint(cfg: TrainConfig) -> str:
     recipe = {
         k: v for k, v in asdict(cfg).items() if k not in ("out", "checkpoint_every", "init")
     }
-    for option in ("more_data", "retrieved_share"):  # runs from before them keep theirs
-        if not recipe[option]:
+    # options added later leave the fingerprints of runs that keep their defaults unchanged
+    for option, default in (("more_data", ()), ("retrieved_share", 0.0), ("layer_decay", 1.0)):
+        if recipe[option] == default:
             del recipe[option]
     h.update(json.dumps(recipe, sort_keys=True).encode())
     if cfg.init:  # the starting weights by content: the same file under another name is one run
@@ -236,6 +240,22 @@ def split_data(
     return train_ex, train_all, held_all
 
 
+def param_groups(model: SpanReaderModel, cfg: TrainConfig) -> list[dict[str, Any]]:
+    """The trained parameters by learning rate and weight decay: matrices decay, vectors do
+    not; encoder layer i of n learns at ``lr × layer_decay ** (n - 1 - i)``, the head at lr
+    (lower layers hold more of what pretraining learned, so they move less)."""
+    layers = len(model.encoder.encoder.layer)
+    groups: dict[tuple[float, float], list[torch.nn.Parameter]] = {}
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        depth = re.match(r"encoder\.encoder\.layer\.(\d+)\.", name)
+        scale = cfg.layer_decay ** (layers - 1 - int(depth.group(1))) if depth else 1.0
+        groups.setdefault((scale, cfg.weight_decay if p.ndim > 1 else 0.0), []).append(p)
+    return [{"params": ps, "lr": cfg.lr * scale, "weight_decay": decay}
+            for (scale, decay), ps in groups.items()]
+
+
 class Run:
     """One training run in ``cfg.out``: set up (or resumed from its checkpoint), then stepped."""
 
@@ -271,16 +291,7 @@ class Run:
         self.model.freeze_below(cfg.trained_layers)
         self.model.train()
         self.params = [p for p in self.model.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.AdamW(
-            [
-                {
-                    "params": [p for p in self.params if p.ndim > 1],
-                    "weight_decay": cfg.weight_decay,
-                },
-                {"params": [p for p in self.params if p.ndim <= 1], "weight_decay": 0.0},
-            ],
-            lr=cfg.lr,
-        )
+        self.optimizer = torch.optim.AdamW(param_groups(self.model, cfg), lr=cfg.lr)
         warmup, total = max(1, round(self.total * cfg.warmup)), self.total
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer,
