@@ -408,7 +408,8 @@ class Run:
                 loss = self.train_step(indices)
                 running = loss if running is None else 0.9 * running + 0.1 * loss
                 bar.update(1)
-                bar.set_postfix(loss=f"{running:.3f}", lr=f"{self.scheduler.get_last_lr()[0]:.2e}")
+                top_lr = max(self.scheduler.get_last_lr())  # the head's, with --layer-decay
+                bar.set_postfix(loss=f"{running:.3f}", lr=f"{top_lr:.2e}")
                 if self.step % 10 == 0:
                     _log(self.out, f"step {self.step}/{self.total} loss {running:.4f}")
                 if self.step % cfg.eval_every == 0 or self.step == self.total:
