@@ -9,6 +9,7 @@ to the base model at first use.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -116,8 +117,15 @@ def write_safetensors(tensors: dict[str, torch.Tensor], path: Path, info: dict[s
     from safetensors.torch import save_file
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(path), metadata={"newsqa": json.dumps(info, ensure_ascii=False)})
-    path.chmod(0o644)  # safetensors writes 0600
+    # Written aside, then renamed over: a kill mid-write must not leave the product's reader
+    # (ship's default --to) half written.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        save_file(tensors, str(tmp), metadata={"newsqa": json.dumps(info, ensure_ascii=False)})
+        tmp.chmod(0o644)  # safetensors writes 0600
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def read_trained(path: Path) -> dict[str, torch.Tensor]:
