@@ -9,7 +9,6 @@ to the base model at first use.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -114,18 +113,15 @@ def dequantize(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 
 def write_safetensors(tensors: dict[str, torch.Tensor], path: Path, info: dict[str, Any]) -> None:
-    from safetensors.torch import save_file
+    """Replace ``path`` whole (``atomic_write``): a kill or a full disk mid-write must not
+    leave the product's reader (ship's default ``--to``) half written."""
+    from safetensors.torch import save
 
+    from ..index.files import atomic_write, write_all
+
+    data = save(tensors, metadata={"newsqa": json.dumps(info, ensure_ascii=False)})
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Written aside, then renamed over: a kill mid-write must not leave the product's reader
-    # (ship's default --to) half written.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        save_file(tensors, str(tmp), metadata={"newsqa": json.dumps(info, ensure_ascii=False)})
-        tmp.chmod(0o644)  # safetensors writes 0600
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write(path, lambda fd: write_all(fd, data))
 
 
 def read_trained(path: Path) -> dict[str, torch.Tensor]:
