@@ -544,6 +544,7 @@ def test_a_failed_write_leaves_the_weights_file_as_it_was(
 def test_ship_reports_each_data_folder_and_keeps_a_reader_the_new_one_does_not_beat(
     tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from retrieval.embed.offline_model import cache_root
     from retrieval.reader.reader import weights_info
     from retrieval.reader.ship import main
 
@@ -561,8 +562,11 @@ def test_ship_reports_each_data_folder_and_keeps_a_reader_the_new_one_does_not_b
     assert weights_info(to)["shipped_by_source"] == first["new"]["by_source"]
 
     shipped = to.read_bytes()
+    built = set((cache_root() / "models").glob("reader-*"))
     with pytest.raises(SystemExit, match=r"not shipped: .* no better than the reader at"):
         main(["--run", str(tiny_run), "--to", str(to)])  # the same reader again
+    # its staging copy and the file at --to hold the same tensors: one ONNX model for both
+    assert set((cache_root() / "models").glob("reader-*")) == built
     out, err = capsys.readouterr()
     again = json.loads(out)
     assert not again["shipped"] and again["current"]["trained_on_held_out"] == 0

@@ -49,9 +49,12 @@ class Shipping:
     new: Measured
     current: Measured | None = None  # the reader that was at ``to``, if any
     current_trained_on: int | None = None  # of these held-out questions; None: can't tell
-    shipped: bool = False
-    refusal: str = ""  # why it was not shipped
+    refusal: str = ""  # why it was not shipped; empty when it was
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def shipped(self) -> bool:
+        return not self.refusal
 
     @property
     def comparable(self) -> bool:
@@ -152,7 +155,7 @@ def ship(run: Path, to: Path, precision: str = DEFAULT_PRECISION, *,
             "--force ships it anyway, --to another path keeps both"
         )
         return shipping
-    shipped = {
+    written = {
         **info,
         "weights": "int8 per row",
         "precision": precision,
@@ -161,13 +164,12 @@ def ship(run: Path, to: Path, precision: str = DEFAULT_PRECISION, *,
         "shipped_by_source": shipping.new.by_source,
     }
     if shipping.current is not None:
-        shipped["replaced"] = {
+        written["replaced"] = {
             "run": current_info.get("run"),
             "held_out": shipping.current.figures,
             "trained_on_held_out": shipping.current_trained_on,
         }
-    write_safetensors(tensors, to, shipped)
-    shipping.shipped = True
+    write_safetensors(tensors, to, written)
     return shipping
 
 
