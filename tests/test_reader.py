@@ -312,7 +312,8 @@ def test_training_is_seeded_and_a_resumed_run_ends_where_an_unbroken_one_does(
             out=str(tmp_path / out),
             epochs=0.3,
             batch_size=4,
-            trained_layers=1,
+            trained_layers=2,
+            layer_decay=0.5,  # two learning rates, both resumed from the checkpoint
             held_out=0.25,
             eval_every=2,
             bf16=False,
@@ -329,6 +330,9 @@ def test_training_is_seeded_and_a_resumed_run_ends_where_an_unbroken_one_does(
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert [h["f1"] for h in unbroken["history"]] == [h["f1"] for h in resumed["history"]]
     assert (tmp_path / "unbroken" / "reader.safetensors").is_file()
+    groups = torch.load(tmp_path / "resumed" / "checkpoint.pt", weights_only=False)[
+        "scheduler"]["base_lrs"]
+    assert sorted(set(groups)) == pytest.approx([0.5e-4, 1e-4])
 
 
 def test_layer_decay_gives_lower_layers_lower_learning_rates() -> None:
